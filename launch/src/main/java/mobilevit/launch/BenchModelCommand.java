@@ -1,0 +1,92 @@
+package mobilevit.launch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+
+import mobilevit.model.Autograd;
+import mobilevit.model.MobileViT;
+import mobilevit.model.Variant;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** {@code bench model}: eval forward and train forward+backward throughput of the model alone. */
+@Command(name = "model", mixinStandardHelpOptions = true,
+        description = "Images/s of the eval forward and of forward+backward (train mode) on random input.")
+final class BenchModelCommand implements Runnable {
+
+    @Option(names = "--variant", defaultValue = "xxs", description = "xxs, xs or s (default ${DEFAULT-VALUE})")
+    String variant;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Batch size (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--size", defaultValue = "256", description = "Square input side (default ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--iterations", defaultValue = "5", description = "Timed iterations of each (default ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Untimed iterations first (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Override
+    public void run() {
+        Variant v = Args.variant(variant);
+        Args.positive("--batch", batch);
+        Args.positive("--iterations", iterations);
+        Args.checkImageSize(size, size);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            MobileViT model = MobileViT.builder().setVariant(v).buildInitialized(manager, 0);
+            List<NDArray> trainable = model.namedParameters().values().stream()
+                    .filter(Parameter::requiresGradient).map(Parameter::getArray).collect(Collectors.toList());
+            trainable.forEach(p -> p.setRequiresGradient(true));
+            Shape shape = new Shape(batch, 3, size, size);
+            double forward = imagesPerSecond(manager, false, () -> {
+                try (NDManager step = manager.newSubManager()) {
+                    NDArray x = step.randomUniform(0, 1, shape);
+                    model.forward(new ParameterStore(step, false), new NDList(x), false).singletonOrThrow()
+                            .toFloatArray();
+                }
+            });
+            double train = imagesPerSecond(manager, true, () -> {
+                try (NDManager step = manager.newSubManager()) {
+                    NDArray x = step.randomUniform(0, 1, shape);
+                    NDArray loss = model.forward(new ParameterStore(step, false), new NDList(x), true)
+                            .singletonOrThrow().mean();
+                    Autograd.backward(loss);
+                    trainable.forEach(p -> p.getGradient().close());
+                    trainable.forEach(Autograd::zeroGradient);
+                }
+            });
+            System.out.printf(Locale.ROOT, "MobileViT-%s, batch %d at %dx%d, %s, %d timed iterations%n",
+                    v.name(), batch, size, size, manager.getDevice(), iterations);
+            System.out.printf(Locale.ROOT, "eval forward       %10.1f images/s%n", forward);
+            System.out.printf(Locale.ROOT, "forward+backward   %10.1f images/s%n", train);
+            System.out.printf(Locale.ROOT, "forward_img_s=%.2f train_img_s=%.2f batch=%d size=%d variant=%s%n",
+                    forward, train, batch, size, v.id());
+        }
+    }
+
+    private double imagesPerSecond(NDManager manager, boolean grad, Runnable step) {
+        Autograd.setEnabled(grad);
+        for (int i = 0; i < warmup; i++) {
+            step.run();
+        }
+        long start = System.nanoTime();
+        for (int i = 0; i < iterations; i++) {
+            step.run();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Autograd.setEnabled(false);
+        return (double) batch * iterations / seconds;
+    }
+}

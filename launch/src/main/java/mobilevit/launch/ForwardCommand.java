@@ -1,0 +1,82 @@
+package mobilevit.launch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+
+import mobilevit.data.AtomicFiles;
+import mobilevit.evaluation.WeightsFile;
+import mobilevit.model.Autograd;
+import mobilevit.model.MobileViT;
+import mobilevit.model.Npy;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** {@code forward}: eval-mode logits of an NCHW float32 .npy input. */
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = "Write the eval-mode logits of an NCHW float32 .npy array (BGR, [0,1]) as float32 .npy.")
+final class ForwardCommand implements Runnable {
+
+    @Option(names = "--variant", required = true, description = "xxs, xs or s")
+    String variant;
+
+    @Option(names = "--weights", required = true, description = "safetensors file (CVNets or Hugging Face names)")
+    Path weights;
+
+    @Option(names = "--input", required = true, description = "float32 .npy of shape [N,3,H,W], H and W >= 32")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "where to write the logits [N,classes]")
+    Path output;
+
+    @Option(names = "--classes", description = "Classes of the head (default ${DEFAULT-VALUE}).")
+    int classes = 1000;
+
+    @Override
+    public void run() {
+        Args.positive("--classes", classes);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Autograd.setEnabled(false);
+            NDArray x = readInput(manager);
+            MobileViT model;
+            try {
+                model = WeightsFile.loadModel(Args.existingFile("weights file", weights),
+                        Args.variant(variant), classes, manager);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            NDArray logits = model.forward(new ParameterStore(manager, false), new NDList(x), false)
+                    .singletonOrThrow();
+            AtomicFiles.write(output, out -> Npy.write(logits, out));
+            System.out.println("wrote " + output + " " + logits.getShape());
+        } catch (IOException e) {
+            throw new UserError("cannot write " + output + ": " + e.getMessage(), 1);
+        }
+    }
+
+    private NDArray readInput(NDManager manager) {
+        Args.existingFile("input", input);
+        NDArray x;
+        try (InputStream in = Files.newInputStream(input)) {
+            x = Npy.read(manager, in);
+        } catch (IOException e) {
+            throw new UserError("cannot read input " + input + ": " + e.getMessage());
+        }
+        Shape s = x.getShape();
+        if (x.getDataType() != DataType.FLOAT32 || s.dimension() != 4 || s.get(1) != 3
+                || s.get(0) < 1 || s.get(2) < 32 || s.get(3) < 32) {
+            throw new UserError("input " + input + " is " + x.getDataType().asNumpy() + " " + s
+                    + "; expected float32 [N,3,H,W] with N >= 1 and H, W >= 32");
+        }
+        return x;
+    }
+}

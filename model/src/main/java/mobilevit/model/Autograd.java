@@ -1,0 +1,63 @@
+package mobilevit.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+import java.util.function.Supplier;
+
+/**
+ * PyTorch autograd for the calling thread. PyTorch's grad mode is thread-local and on by default
+ * in new threads, so every thread that runs a forward says which mode it wants. DJL's
+ * {@code GradientCollector} cannot serve replicas that run backward in parallel (it allows one
+ * collector per process), hence this thin layer over DJL's JNI.
+ */
+public final class Autograd {
+
+    private Autograd() {}
+
+    /** Turns graph recording on or off for the calling thread. */
+    public static void setEnabled(boolean enabled) {
+        JniUtils.setGradMode(enabled);
+    }
+
+    public static boolean isEnabled() {
+        return JniUtils.isGradMode();
+    }
+
+    /** Runs {@code body} with graph recording off on this thread, restoring the previous mode. */
+    public static <T> T withoutGrad(Supplier<T> body) {
+        boolean previous = isEnabled();
+        setEnabled(false);
+        try {
+            return body.get();
+        } finally {
+            setEnabled(previous);
+        }
+    }
+
+    /** Runs {@code body} with graph recording off on this thread, restoring the previous mode. */
+    public static void withoutGrad(Runnable body) {
+        withoutGrad(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /** Back-propagates from a scalar; gradients accumulate into the leaves' {@code grad}. */
+    public static void backward(NDArray scalar) {
+        try (NDArray seed = scalar.onesLike()) {
+            JniUtils.backward((PtNDArray) scalar, (PtNDArray) seed, false, false);
+        }
+    }
+
+    /** Sets the accumulated gradient of {@code leaf} (if any) to zero. */
+    public static void zeroGradient(NDArray leaf) {
+        JniUtils.zeroGrad((PtNDArray) leaf);
+    }
+
+    /** Copies {@code src} into {@code dst} in place (any devices), outside the graph. */
+    public static void copyInto(NDArray dst, NDArray src) {
+        withoutGrad(() -> dst.set(new ai.djl.ndarray.index.NDIndex("..."), src));
+    }
+}

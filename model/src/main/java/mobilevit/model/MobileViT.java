@@ -1,0 +1,242 @@
+package mobilevit.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.util.Pair;
+import ai.djl.util.PairList;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MobileViT v1 (Mehta and Rastegari, ICLR 2022): stem, five stages of MobileNetV2 inverted
+ * residuals and MobileViT blocks, a 1x1 expansion conv, global average pooling, dropout and a
+ * linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes].
+ *
+ * <p>Parameter paths ({@link #namedParameters()}) are CVNets' state-dict names, e.g.
+ * {@code layer_3.1.global_rep.0.pre_norm_mha.1.qkv_proj.weight}.
+ */
+public final class MobileViT extends AbstractBlock {
+
+    private final Variant variant;
+    private final int numClasses;
+    private final float classifierDropout;
+    private final ConvLayer stem;
+    private final List<List<Block>> stages = new ArrayList<>();
+    private final ConvLayer expand;
+    private final Linear classifier;
+
+    private MobileViT(Builder b) {
+        variant = b.variant;
+        numClasses = b.numClasses;
+        classifierDropout = b.classifierDropout;
+        float transformerDropout = b.transformerDropout == null
+                ? variant.transformerDropout() : b.transformerDropout;
+
+        stem = addChildBlock("conv_1", ConvLayer.convBnAct(Variant.STEM_CHANNELS, 3, 2));
+        int in = Variant.STEM_CHANNELS;
+        for (int stage = 1; stage <= 5; stage++) {
+            int out = variant.channels(stage);
+            List<Block> blocks = new ArrayList<>();
+            String prefix = "layer_" + stage + ".";
+            if (stage <= 2) {
+                for (int i = 0; i < Variant.MV2_BLOCKS[stage - 1]; i++) {
+                    int stride = stage == 2 && i == 0 ? 2 : 1;
+                    blocks.add(addChildBlock(prefix + i,
+                            new InvertedResidual(in, out, stride, variant.expansion())));
+                    in = out;
+                }
+            } else {
+                blocks.add(addChildBlock(prefix + 0, new InvertedResidual(in, out, 2, variant.expansion())));
+                blocks.add(addChildBlock(prefix + 1, new MobileViTBlock(out, variant.dim(stage),
+                        variant.ffnDim(stage), variant.depth(stage), transformerDropout)));
+                in = out;
+            }
+            stages.add(blocks);
+        }
+        expand = addChildBlock("conv_1x1_exp", ConvLayer.convBnAct(variant.expChannels(), 1, 1));
+        classifier = addChildBlock("classifier.fc", Linear.builder().setUnits(numClasses).build());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Variant variant() {
+        return variant;
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(forward(ps, inputs.singletonOrThrow(), training, params, StageRecorder.NONE));
+    }
+
+    /**
+     * The forward, reporting the stem, each stage, the expansion conv, the pooled features, the
+     * logits and the MobileViT blocks' internals ({@code layer_3_mvit_unfolded}, ...) to
+     * {@code recorder}, under the names of the reference fixtures.
+     */
+    public NDArray forward(ParameterStore ps, NDArray input, boolean training,
+            PairList<String, Object> params, StageRecorder recorder) {
+        NDArray x = stem.forward(ps, new NDList(input), training, params).singletonOrThrow();
+        recorder.record("conv_1", x);
+        for (int stage = 1; stage <= 5; stage++) {
+            String name = "layer_" + stage;
+            for (Block block : stages.get(stage - 1)) {
+                if (block instanceof MobileViTBlock) {
+                    x = ((MobileViTBlock) block).forward(ps, x, training, params,
+                            (step, value) -> recorder.record(name + "_mvit_" + step, value));
+                } else {
+                    x = block.forward(ps, new NDList(x), training, params).singletonOrThrow();
+                }
+            }
+            recorder.record(name, x);
+        }
+        x = expand.forward(ps, new NDList(x), training, params).singletonOrThrow();
+        recorder.record("conv_1x1_exp", x);
+        Shape s = x.getShape();
+        NDArray pooled = x.reshape(s.get(0), s.get(1), -1).mean(new int[] {2}); // [N, C]
+        recorder.record("pooled", pooled);
+        NDArray logits = classifier.forward(ps,
+                new NDList(DropoutStream.apply(pooled, classifierDropout, training, params)),
+                training, params).singletonOrThrow();
+        recorder.record("logits", logits);
+        return logits;
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[0].get(0), numClasses)};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape[] s = inputShapes;
+        stem.initialize(manager, dataType, s);
+        s = stem.getOutputShapes(s);
+        for (List<Block> blocks : stages) {
+            for (Block block : blocks) {
+                block.initialize(manager, dataType, s);
+                s = block.getOutputShapes(s);
+            }
+        }
+        expand.initialize(manager, dataType, s);
+        s = expand.getOutputShapes(s);
+        classifier.initialize(manager, dataType, new Shape(s[0].get(0), s[0].get(1)));
+    }
+
+    /**
+     * Every parameter (BatchNorm running statistics included) under its CVNets state-dict name,
+     * in definition order.
+     */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect("", this, out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static void collect(String prefix, Block block, Map<String, Parameter> out) {
+        for (Pair<String, Parameter> p : block.getDirectParameters()) {
+            out.put(prefix + torchName(p.getKey()), p.getValue());
+        }
+        for (Pair<String, Block> child : block.getChildren()) {
+            // DJL prefixes child names with a two-digit position ("01conv_1").
+            collect(prefix + child.getKey().substring(2) + ".", child.getValue(), out);
+        }
+    }
+
+    /** DJL's parameter names as PyTorch calls them. */
+    private static String torchName(String djlName) {
+        switch (djlName) {
+            case "gamma": return "weight";
+            case "beta": return "bias";
+            case "runningMean": return "running_mean";
+            case "runningVar": return "running_var";
+            default: return djlName;
+        }
+    }
+
+    /** Number of trainable parameter elements (BatchNorm running statistics excluded). */
+    public long trainableParameterCount() {
+        return namedParameters().values().stream()
+                .filter(Parameter::requiresGradient)
+                .mapToLong(p -> p.getArray().size())
+                .sum();
+    }
+
+    /** Builds a {@link MobileViT}. */
+    public static final class Builder {
+        private Variant variant = Variant.XXS;
+        private int numClasses = 1000;
+        private float classifierDropout = 0.1f;
+        private Float transformerDropout;
+
+        public Builder setVariant(Variant variant) {
+            this.variant = variant;
+            return this;
+        }
+
+        public Builder optNumClasses(int numClasses) {
+            this.numClasses = numClasses;
+            return this;
+        }
+
+        /** Dropout before the classifier (0.1 in the paper). */
+        public Builder optClassifierDropout(float rate) {
+            this.classifierDropout = rate;
+            return this;
+        }
+
+        /** Dropout in the transformers; the variant's v0.1 value when not set. */
+        public Builder optTransformerDropout(float rate) {
+            this.transformerDropout = rate;
+            return this;
+        }
+
+        /**
+         * Builds the model, creates its parameters in {@code manager} (on that manager's device)
+         * and initialises them as CVNets v0.1 does, from a generator seeded with {@code seed}.
+         */
+        public MobileViT buildInitialized(NDManager manager, long seed) {
+            MobileViT model = build();
+            model.setInitializer(new NormalInitializer(), Parameter.Type.WEIGHT);
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 256, 256));
+            CvnetsInit.apply(model, seed);
+            return model;
+        }
+
+        public MobileViT build() {
+            if (numClasses < 1) {
+                throw new IllegalArgumentException("num_classes must be at least 1, got " + numClasses);
+            }
+            checkRate("classifier dropout", classifierDropout);
+            if (transformerDropout != null) {
+                checkRate("transformer dropout", transformerDropout);
+            }
+            return new MobileViT(this);
+        }
+
+        private static void checkRate(String what, float rate) {
+            if (!(rate >= 0f && rate < 1f)) {
+                throw new IllegalArgumentException(what + " must be in [0, 1), got " + rate);
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package mobilevit.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * The MobileViT block (paper Fig. 1b): local representation by convolutions, global
+ * representation by transformers over unfolded 2x2 patches, fold, projection and fusion with the
+ * block input. Child names follow CVNets v0.1 ({@code local_rep}, {@code global_rep},
+ * {@code conv_proj}, {@code fusion}).
+ */
+public final class MobileViTBlock extends AbstractBlock {
+
+    private static final int PATCH = Variant.PATCH;
+
+    private final int dim;
+    private final ConvLayer localConv;
+    private final ConvLayer localProj;
+    private final TransformerEncoder[] transformers;
+    private final LayerNorm finalNorm;
+    private final ConvLayer convProj;
+    private final ConvLayer fusion;
+
+    /**
+     * @param channels C, input and output channels
+     * @param dim d, transformer width
+     * @param ffnDim transformer feed-forward width
+     * @param depth L, number of transformer layers
+     * @param dropout dropout after attention and after the feed-forward network
+     */
+    MobileViTBlock(int channels, int dim, int ffnDim, int depth, float dropout) {
+        this.dim = dim;
+        localConv = addChildBlock("local_rep.conv_3x3", ConvLayer.convBnAct(channels, 3, 1));
+        localProj = addChildBlock("local_rep.conv_1x1", new ConvLayer(dim, 1, 1, 1, false, false));
+        transformers = new TransformerEncoder[depth];
+        for (int i = 0; i < depth; i++) {
+            transformers[i] = addChildBlock("global_rep." + i,
+                    new TransformerEncoder(dim, ffnDim, Variant.NUM_HEADS, dropout));
+        }
+        finalNorm = addChildBlock("global_rep." + depth, TransformerEncoder.layerNorm());
+        convProj = addChildBlock("conv_proj", ConvLayer.convBnAct(channels, 1, 1));
+        fusion = addChildBlock("fusion", ConvLayer.convBnAct(channels, 3, 1));
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(forward(ps, inputs.singletonOrThrow(), training, params, StageRecorder.NONE));
+    }
+
+    /** The forward, reporting each step's output to {@code recorder}. */
+    NDArray forward(ParameterStore ps, NDArray input, boolean training,
+            PairList<String, Object> params, StageRecorder recorder) {
+        recorder.record("input", input);
+        NDList local = localConv.forward(ps, new NDList(input), training, params);
+        NDArray x = localProj.forward(ps, local, training, params).singletonOrThrow(); // [B, d, H, W]
+        recorder.record("local_rep", x);
+
+        Shape s = x.getShape();
+        long b = s.get(0);
+        int h = (int) s.get(2);
+        int w = (int) s.get(3);
+        // Odd sides are resized (bilinear, align_corners=False) to the next multiple of the patch.
+        int h2 = ceilToPatch(h);
+        int w2 = ceilToPatch(w);
+        x = BilinearResize.resize(x, h2, w2);
+        int nh = h2 / PATCH;
+        int nw = w2 / PATCH;
+        NDArray patches = x.reshape(b, dim, nh, PATCH, nw, PATCH)
+                .transpose(0, 3, 5, 2, 4, 1) // [B, ph, pw, nh, nw, d]
+                .reshape(b * PATCH * PATCH, (long) nh * nw, dim); // [B*P, N, d], row b*P + 2*ph + pw
+        recorder.record("unfolded", patches);
+
+        NDList seq = new NDList(patches);
+        for (TransformerEncoder t : transformers) {
+            seq = t.forward(ps, seq, training, params);
+        }
+        seq = finalNorm.forward(ps, seq, training, params);
+        recorder.record("global_rep", seq.singletonOrThrow());
+
+        x = seq.singletonOrThrow()
+                .reshape(b, PATCH, PATCH, nh, nw, dim)
+                .transpose(0, 5, 3, 1, 4, 2) // [B, d, nh, ph, nw, pw]
+                .reshape(b, dim, h2, w2);
+        x = BilinearResize.resize(x, h, w);
+        recorder.record("folded", x);
+
+        NDArray proj = convProj.forward(ps, new NDList(x), training, params).singletonOrThrow();
+        recorder.record("conv_proj", proj);
+        NDArray out = fusion.forward(ps, new NDList(NDArrays.concat(new NDList(input, proj), 1)),
+                training, params).singletonOrThrow();
+        recorder.record("output", out);
+        return out;
+    }
+
+    private static int ceilToPatch(int side) {
+        return (side + PATCH - 1) / PATCH * PATCH;
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        localConv.initialize(manager, dataType, inputShapes);
+        localProj.initialize(manager, dataType, inputShapes);
+        Shape tokens = new Shape(1, 1, dim);
+        for (TransformerEncoder t : transformers) {
+            t.initialize(manager, dataType, tokens);
+        }
+        finalNorm.initialize(manager, dataType, tokens);
+        Shape in = inputShapes[0];
+        convProj.initialize(manager, dataType, new Shape(in.get(0), dim, in.get(2), in.get(3)));
+        fusion.initialize(manager, dataType, new Shape(in.get(0), 2 * in.get(1), in.get(2), in.get(3)));
+    }
+}

@@ -1,0 +1,60 @@
+package mobilevit.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * Multi-head self-attention as in CVNets v0.1: one fused qkv projection (with bias), scale
+ * head_dim^-0.5 on the query, softmax, no attention dropout, output projection (with bias).
+ */
+public final class MultiHeadAttention extends AbstractBlock {
+
+    private final int heads;
+    private final Linear qkvProj;
+    private final Linear outProj;
+
+    MultiHeadAttention(int dim, int heads) {
+        this.heads = heads;
+        qkvProj = addChildBlock("qkv_proj", Linear.builder().setUnits(3L * dim).build());
+        outProj = addChildBlock("out_proj", Linear.builder().setUnits(dim).build());
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow(); // [B*P, N, d]
+        long b = x.getShape().get(0);
+        long n = x.getShape().get(1);
+        long d = x.getShape().get(2);
+        long headDim = d / heads;
+        NDArray qkv = qkvProj.forward(ps, inputs, training, params).singletonOrThrow() // [B*P, N, 3d]
+                .reshape(b, n, 3, heads, headDim)
+                .transpose(2, 0, 3, 1, 4); // [3, B*P, heads, N, hd]
+        NDArray q = qkv.get(0).mul(1.0 / Math.sqrt(headDim));
+        NDArray k = qkv.get(1);
+        NDArray v = qkv.get(2);
+        NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // [B*P, heads, N, N]
+        NDArray out = attn.matMul(v) // [B*P, heads, N, hd]
+                .transpose(0, 2, 1, 3)
+                .reshape(b, n, d);
+        return outProj.forward(ps, new NDList(out), training, params);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        qkvProj.initialize(manager, dataType, inputShapes);
+        outProj.initialize(manager, dataType, inputShapes);
+    }
+}
