@@ -23,9 +23,10 @@ public final class BilinearResize {
             return x;
         }
         NDManager m = x.getManager();
-        NDArray rh = m.create(matrix(inH, outH), new Shape(outH, inH)).toDevice(x.getDevice(), false);
+        NDArray rh = m.create(matrix(inH, outH), new Shape(outH, inH))
+                .toType(x.getDataType(), false).toDevice(x.getDevice(), false);
         NDArray rwT = m.create(transpose(matrix(inW, outW), outW, inW), new Shape(inW, outW))
-                .toDevice(x.getDevice(), false);
+                .toType(x.getDataType(), false).toDevice(x.getDevice(), false);
         return rh.matMul(x.matMul(rwT)); // [outH, inH] @ [B, C, inH, outW]
     }
 

@@ -25,8 +25,9 @@ public final class CvnetsInit {
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             NDArray array = e.getValue().getArray();
             try (NDArray values = array.getManager().create(
-                    values(e.getKey(), array.getShape(), random), array.getShape())) {
-                Autograd.copyInto(array, values);
+                    values(e.getKey(), array.getShape(), random), array.getShape());
+                    NDArray typed = values.toType(array.getDataType(), false)) {
+                Autograd.copyInto(array, typed);
             }
         }
     }

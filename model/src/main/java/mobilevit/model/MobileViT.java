@@ -187,6 +187,7 @@ public final class MobileViT extends AbstractBlock {
         private int numClasses = 1000;
         private float classifierDropout = 0.1f;
         private Float transformerDropout;
+        private DataType dataType = DataType.FLOAT32;
 
         public Builder setVariant(Variant variant) {
             this.variant = variant;
@@ -217,9 +218,15 @@ public final class MobileViT extends AbstractBlock {
         public MobileViT buildInitialized(NDManager manager, long seed) {
             MobileViT model = build();
             model.setInitializer(new NormalInitializer(), Parameter.Type.WEIGHT);
-            model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 256, 256));
+            model.initialize(manager, dataType, new Shape(1, 3, 256, 256));
             CvnetsInit.apply(model, seed);
             return model;
+        }
+
+        /** Parameter type of {@link #buildInitialized} (float32; float64 for exact reference checks). */
+        public Builder optDataType(DataType dataType) {
+            this.dataType = dataType;
+            return this;
         }
 
         public MobileViT build() {

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -140,7 +141,7 @@ public final class ReplicaGroup implements AutoCloseable {
                         mobilevit.model.StageRecorder.NONE);
                 NDArray loss = LabelSmoothing.loss(logits, labels, labelSmoothing);
                 Autograd.backward(loss);
-                return new double[] {loss.getFloat(), labels.size()};
+                return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), labels.size()};
             } finally {
                 Autograd.setEnabled(false);
             }
