@@ -1,0 +1,168 @@
+package mobilevit.trainer;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
+import mobilevit.data.AtomicFiles;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * One checkpoint: a folder with the raw and EMA weights and the optimizer moments (safetensors),
+ * the training state and the resolved config, and a manifest with each file's size and SHA-256.
+ * It is written under a temporary name, every file forced to disk, then renamed into place, so a
+ * folder under a checkpoint name is always complete; damage after that is caught by the manifest.
+ */
+public final class Checkpoint {
+
+    static final String RAW = "model.safetensors";
+    static final String EMA = "ema.safetensors";
+    static final String OPTIMIZER = "optimizer.safetensors";
+    static final String STATE = "state.json";
+    static final String CONFIG = "config.yaml";
+    static final String MANIFEST = "manifest.json";
+    private static final List<String> FILES = List.of(RAW, EMA, OPTIMIZER, STATE, CONFIG);
+
+    static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
+
+    /** What a checkpoint holds once read. */
+    public record Contents(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml) {}
+
+    private Checkpoint() {}
+
+    /** Writes a complete checkpoint folder {@code dir} (which must not exist yet). */
+    static void write(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml)
+            throws IOException {
+        Path parent = dir.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".");
+        try {
+            AtomicFiles.write(tmp.resolve(RAW), out -> raw.encode(out, NDList.Encoding.SAFETENSORS));
+            AtomicFiles.write(tmp.resolve(EMA), out -> ema.encode(out, NDList.Encoding.SAFETENSORS));
+            AtomicFiles.write(tmp.resolve(OPTIMIZER), out -> optimizer.encode(out, NDList.Encoding.SAFETENSORS));
+            AtomicFiles.writeString(tmp.resolve(STATE), GSON.toJson(state));
+            AtomicFiles.writeString(tmp.resolve(CONFIG), configYaml);
+            JsonObject files = new JsonObject();
+            for (String f : FILES) {
+                JsonObject entry = new JsonObject();
+                entry.addProperty("bytes", Files.size(tmp.resolve(f)));
+                entry.addProperty("sha256", sha256(tmp.resolve(f)));
+                files.add(f, entry);
+            }
+            JsonObject manifest = new JsonObject();
+            manifest.add("files", files);
+            AtomicFiles.writeString(tmp.resolve(MANIFEST), GSON.toJson(manifest));
+            // A folder of this name can only be left by a run that died before pointing "last" at
+            // it; the replay that led here rewrote the same state, so it is replaced.
+            deleteTree(dir);
+            Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.forceDirectory(parent);
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    /**
+     * Verifies every file against the manifest, then reads the checkpoint.
+     *
+     * @throws CorruptCheckpointException naming the folder and the damaged file
+     */
+    static Contents read(Path dir, NDManager manager) {
+        verify(dir);
+        try {
+            JsonObject state = JsonParser.parseString(Files.readString(dir.resolve(STATE))).getAsJsonObject();
+            return new Contents(dir, decode(dir, RAW, manager), decode(dir, EMA, manager),
+                    decode(dir, OPTIMIZER, manager), state, Files.readString(dir.resolve(CONFIG)));
+        } catch (IOException | JsonParseException | IllegalStateException e) {
+            throw new CorruptCheckpointException(dir + ": unreadable (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Checks that the manifest lists every file with its size and hash. */
+    static void verify(Path dir) {
+        Path manifestFile = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new CorruptCheckpointException(dir + ": " + MANIFEST + " is missing");
+        }
+        JsonObject files;
+        try {
+            files = JsonParser.parseString(Files.readString(manifestFile, StandardCharsets.UTF_8))
+                    .getAsJsonObject().getAsJsonObject("files");
+        } catch (IOException | JsonParseException | IllegalStateException | ClassCastException e) {
+            throw new CorruptCheckpointException(dir + ": " + MANIFEST + " is damaged");
+        }
+        if (files == null) {
+            throw new CorruptCheckpointException(dir + ": " + MANIFEST + " is damaged");
+        }
+        for (String f : FILES) {
+            Path p = dir.resolve(f);
+            JsonObject entry = files.has(f) && files.get(f).isJsonObject() ? files.getAsJsonObject(f) : null;
+            if (entry == null) {
+                throw new CorruptCheckpointException(dir + ": " + MANIFEST + " does not list " + f);
+            }
+            if (!Files.isRegularFile(p)) {
+                throw new CorruptCheckpointException(dir + ": " + f + " is missing");
+            }
+            try {
+                long bytes = Files.size(p);
+                if (bytes != entry.get("bytes").getAsLong()) {
+                    throw new CorruptCheckpointException(dir + ": " + f + " has " + bytes + " bytes, "
+                            + entry.get("bytes").getAsLong() + " were written (truncated or replaced)");
+                }
+                if (!sha256(p).equals(entry.get("sha256").getAsString())) {
+                    throw new CorruptCheckpointException(dir + ": " + f + " is damaged (SHA-256 mismatch)");
+                }
+            } catch (IOException e) {
+                throw new CorruptCheckpointException(dir + ": cannot read " + f + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static NDList decode(Path dir, String file, NDManager manager) throws IOException {
+        try (InputStream in = Files.newInputStream(dir.resolve(file))) {
+            return NDList.decode(manager, in);
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
