@@ -12,6 +12,7 @@ import java.io.PrintWriter;
         subcommands = {
             InfoCommand.class,
             ForwardCommand.class,
+            OverfitCommand.class,
             BenchCommand.class,
         })
 public final class Main implements Runnable {

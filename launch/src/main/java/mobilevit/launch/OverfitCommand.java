@@ -1,0 +1,117 @@
+package mobilevit.launch;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+import mobilevit.evaluation.WeightsFile;
+import mobilevit.model.MobileViT;
+import mobilevit.model.Npy;
+import mobilevit.model.StateDict;
+import mobilevit.trainer.AdamW;
+import mobilevit.trainer.ReplicaGroup;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code overfit}: N training steps on one fixed batch, printing the loss before each step. */
+@Command(name = "overfit", mixinStandardHelpOptions = true,
+        description = "Train on one fixed batch (dropout off, BatchNorm in train mode) and print the loss "
+                + "before each step; a debugging tool for comparing with other implementations.")
+final class OverfitCommand implements Runnable {
+
+    @Option(names = "--variant", required = true, description = "xxs, xs or s")
+    String variant;
+
+    @Option(names = "--weights", required = true, description = "starting weights (safetensors, CVNets or Hugging Face names)")
+    Path weights;
+
+    @Option(names = "--input", required = true, description = "float32 .npy [N,3,H,W]")
+    Path input;
+
+    @Option(names = "--labels", required = true, description = "integer .npy [N] of class indices")
+    Path labels;
+
+    @Option(names = "--steps", required = true, description = "number of AdamW steps")
+    int steps;
+
+    @Option(names = "--lr", defaultValue = "0.002", description = "learning rate (default ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay (default ${DEFAULT-VALUE})")
+    double weightDecay;
+
+    @Option(names = "--label-smoothing", defaultValue = "0.1", description = "(default ${DEFAULT-VALUE})")
+    double labelSmoothing;
+
+    @Option(names = "--classes", defaultValue = "1000", description = "classes of the head (default ${DEFAULT-VALUE})")
+    int classes;
+
+    @Option(names = "--output", description = "write the final weights here (safetensors, CVNets names)")
+    Path output;
+
+    @Override
+    public void run() {
+        Args.positive("--steps", steps);
+        Args.positive("--classes", classes);
+        if (!(lr > 0)) {
+            throw new UserError("--lr must be positive, got " + lr);
+        }
+        MobileViT.Builder builder = MobileViT.builder().setVariant(Args.variant(variant)).optNumClasses(classes)
+                .optClassifierDropout(0).optTransformerDropout(0);
+        try (NDManager manager = NDManager.newBaseManager();
+                ReplicaGroup group = new ReplicaGroup(List.of(Device.cpu()), builder, 0, labelSmoothing, true)) {
+            NDArray x = readNpy(manager, input, "input");
+            NDArray y = readNpy(manager, labels, "labels");
+            if (x.getDataType() != DataType.FLOAT32 || x.getShape().dimension() != 4 || x.getShape().get(1) != 3) {
+                throw new UserError("input " + input + " is " + x.getDataType().asNumpy() + " " + x.getShape()
+                        + "; expected float32 [N,3,H,W]");
+            }
+            if (!y.getDataType().isInteger() || y.getShape().dimension() != 1 || y.size() != x.getShape().get(0)) {
+                throw new UserError("labels " + labels + " are " + y.getDataType().asNumpy() + " " + y.getShape()
+                        + "; expected integers [" + x.getShape().get(0) + "]");
+            }
+            NDArray y64 = y.toType(DataType.INT64, false);
+            try {
+                StateDict.load(group.master(), WeightsFile.read(Args.existingFile("weights file", weights), manager),
+                        "weights file " + weights);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            group.broadcast();
+            AdamW adamw = new AdamW(0.9, 0.999, 1e-8, weightDecay);
+            for (int step = 0; step < steps; step++) {
+                double loss = group.forwardBackward((r, scope) -> new NDList(x.duplicate(), y64.duplicate()), 0, step)
+                        .loss();
+                System.out.printf(Locale.ROOT, "step %d loss %.7f%n", step + 1, loss);
+                group.apply(adamw, lr);
+            }
+            if (output != null) {
+                try (NDManager scratch = manager.newSubManager()) {
+                    WeightsFile.write(StateDict.export(group.master(), scratch), output);
+                }
+                System.out.println("wrote " + output);
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot write " + output + ": " + e.getMessage(), 1);
+        }
+    }
+
+    private static NDArray readNpy(NDManager manager, Path file, String what) {
+        Args.existingFile(what, file);
+        try (InputStream in = Files.newInputStream(file)) {
+            return Npy.read(manager, in);
+        } catch (IOException e) {
+            throw new UserError("cannot read " + what + " " + file + ": " + e.getMessage());
+        }
+    }
+}
