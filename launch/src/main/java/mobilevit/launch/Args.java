@@ -1,9 +1,13 @@
 package mobilevit.launch;
 
+import ai.djl.Device;
+
+import mobilevit.model.Devices;
 import mobilevit.model.Variant;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Checks of command-line values that end in a one-line {@link UserError}. */
 final class Args {
@@ -16,6 +20,24 @@ final class Args {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+    }
+
+    /** Parses a device list ({@code cpu}, {@code gpu0-7}, ...), refusing GPUs this machine lacks. */
+    static List<Device> devices(String spec) {
+        try {
+            return Devices.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** Parses a single device ({@code cpu} or {@code gpuN}). */
+    static Device device(String spec) {
+        List<Device> list = devices(spec);
+        if (list.size() != 1) {
+            throw new UserError("expected one device, got '" + spec + "' (" + list.size() + " devices)");
+        }
+        return list.get(0);
     }
 
     static void positive(String option, long value) {

@@ -1,5 +1,6 @@
 package mobilevit.launch;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -41,10 +42,13 @@ final class ForwardCommand implements Runnable {
     @Option(names = "--classes", description = "Classes of the head (default ${DEFAULT-VALUE}).")
     int classes = 1000;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
+    String device;
+
     @Override
     public void run() {
         Args.positive("--classes", classes);
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
             Autograd.setEnabled(false);
             NDArray x = readInput(manager);
             MobileViT model;
@@ -56,7 +60,8 @@ final class ForwardCommand implements Runnable {
             }
             NDArray logits = model.forward(new ParameterStore(manager, false), new NDList(x), false)
                     .singletonOrThrow();
-            AtomicFiles.write(output, out -> Npy.write(logits, out));
+            NDArray cpuLogits = logits.toDevice(Device.cpu(), false);
+            AtomicFiles.write(output, out -> Npy.write(cpuLogits, out));
             System.out.println("wrote " + output + " " + logits.getShape());
         } catch (IOException e) {
             throw new UserError("cannot write " + output + ": " + e.getMessage(), 1);
@@ -67,7 +72,7 @@ final class ForwardCommand implements Runnable {
         Args.existingFile("input", input);
         NDArray x;
         try (InputStream in = Files.newInputStream(input)) {
-            x = Npy.read(manager, in);
+            x = Npy.read(manager, in).toDevice(manager.getDevice(), false);
         } catch (IOException e) {
             throw new UserError("cannot read input " + input + ": " + e.getMessage());
         }

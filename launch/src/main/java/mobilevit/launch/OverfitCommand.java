@@ -1,6 +1,5 @@
 package mobilevit.launch;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -56,6 +55,9 @@ final class OverfitCommand implements Runnable {
     @Option(names = "--classes", defaultValue = "1000", description = "classes of the head (default ${DEFAULT-VALUE})")
     int classes;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
+    String device;
+
     @Option(names = "--output", description = "write the final weights here (safetensors, CVNets names)")
     Path output;
 
@@ -69,7 +71,7 @@ final class OverfitCommand implements Runnable {
         MobileViT.Builder builder = MobileViT.builder().setVariant(Args.variant(variant)).optNumClasses(classes)
                 .optClassifierDropout(0).optTransformerDropout(0);
         try (NDManager manager = NDManager.newBaseManager();
-                ReplicaGroup group = new ReplicaGroup(List.of(Device.cpu()), builder, 0, labelSmoothing, true)) {
+                ReplicaGroup group = new ReplicaGroup(List.of(Args.device(device)), builder, 0, labelSmoothing, true)) {
             NDArray x = readNpy(manager, input, "input");
             NDArray y = readNpy(manager, labels, "labels");
             if (x.getDataType() != DataType.FLOAT32 || x.getShape().dimension() != 4 || x.getShape().get(1) != 3) {
@@ -90,7 +92,7 @@ final class OverfitCommand implements Runnable {
             group.broadcast();
             AdamW adamw = new AdamW(0.9, 0.999, 1e-8, weightDecay);
             for (int step = 0; step < steps; step++) {
-                double loss = group.forwardBackward((r, scope) -> new NDList(x.duplicate(), y64.duplicate()), 0, step)
+                double loss = group.forwardBackward((r, scope) -> new NDList(x.toDevice(scope.getDevice(), true), y64.toDevice(scope.getDevice(), true)), 0, step)
                         .loss();
                 System.out.printf(Locale.ROOT, "step %d loss %.7f%n", step + 1, loss);
                 group.apply(adamw, lr);
