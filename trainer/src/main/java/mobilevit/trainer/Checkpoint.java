@@ -82,7 +82,7 @@ public final class Checkpoint {
      *
      * @throws CorruptCheckpointException naming the folder and the damaged file
      */
-    static Contents read(Path dir, NDManager manager) {
+    public static Contents read(Path dir, NDManager manager) {
         verify(dir);
         try {
             JsonObject state = JsonParser.parseString(Files.readString(dir.resolve(STATE))).getAsJsonObject();

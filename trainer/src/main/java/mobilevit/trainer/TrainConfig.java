@@ -295,6 +295,19 @@ public final class TrainConfig {
         return resolve(flat, List.of());
     }
 
+    /** Keys that change where a run goes (not how it is monitored or how fast it loads data). */
+    private static final List<String> OPERATIONAL = List.of("data.root", "data.workers", "data.prefetch",
+            "train.checkpoint_every", "train.keep_checkpoints", "train.log_every", "train.threads",
+            "eval.batch_size");
+
+    /** The keys (outside the operational ones) whose values differ between this and {@code other}. */
+    public List<String> differences(TrainConfig other) {
+        return KEYS.stream().map(k -> k.path)
+                .filter(p -> !OPERATIONAL.contains(p))
+                .filter(p -> !java.util.Objects.equals(values.get(p), other.values.get(p)))
+                .toList();
+    }
+
     @Override
     public String toString() {
         return toYaml();

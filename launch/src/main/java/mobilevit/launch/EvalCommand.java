@@ -1,0 +1,198 @@
+package mobilevit.launch;
+
+import ai.djl.ndarray.NDManager;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+
+import mobilevit.data.AtomicFiles;
+import mobilevit.data.EvalLoader;
+import mobilevit.data.EvalTransform;
+import mobilevit.data.ImageFolder;
+import mobilevit.data.Interpolation;
+import mobilevit.evaluation.Accuracy;
+import mobilevit.evaluation.Evaluator;
+import mobilevit.evaluation.WeightsFile;
+import mobilevit.model.MobileViT;
+import mobilevit.model.StateDict;
+import mobilevit.model.Variant;
+import mobilevit.trainer.Checkpoint;
+import mobilevit.trainer.CheckpointStore;
+import mobilevit.trainer.CorruptCheckpointException;
+import mobilevit.trainer.TrainConfig;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code eval}: top-1/top-5 of a checkpoint or of released weights over a validation folder. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Top-1/top-5 over a validation folder (shorter side 288, centre crop 256, BGR, [0,1]).")
+final class EvalCommand implements Runnable {
+
+    @Option(names = "--data", required = true, description = "folder with val/ (or the validation folder itself)")
+    Path data;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    static final class Source {
+        @Option(names = "--checkpoint", required = true, description = "a checkpoint, a run folder or its checkpoints/")
+        Path checkpoint;
+
+        @Option(names = "--weights", required = true, description = "safetensors (CVNets or Hugging Face names)")
+        Path weights;
+    }
+
+    @ArgGroup(exclusive = true)
+    Which which;
+
+    static final class Which {
+        @Option(names = "--ema", description = "only the EMA weights of the checkpoint")
+        boolean ema;
+
+        @Option(names = "--raw", description = "only the raw weights of the checkpoint")
+        boolean raw;
+    }
+
+    @Option(names = "--variant", description = "xxs, xs or s (with --weights; default xxs)")
+    String variant;
+
+    @Option(names = "--classes", description = "classes of the head (with --weights; default 1000)")
+    Integer classes;
+
+    @Option(names = "--interpolation", description = "bilinear (OpenCV, CVNets v0.1) or bilinear-antialias (PIL, Hugging Face)")
+    String interpolation;
+
+    @Option(names = "--batch-size", defaultValue = "100", description = "(default ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--workers", defaultValue = "4", description = "decoding threads (default ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--output", description = "JSON report (default: eval-report.json)")
+    Path output = Path.of("eval-report.json");
+
+    @Override
+    public void run() {
+        Args.positive("--batch-size", batchSize);
+        Args.positive("--workers", workers);
+        Path split = Files.isDirectory(data.resolve("val")) ? data.resolve("val") : data;
+        if (!Files.isDirectory(data)) {
+            throw new UserError("data folder " + data + (Files.exists(data) ? " is not a folder" : " does not exist"));
+        }
+        ImageFolder folder;
+        try {
+            folder = ImageFolder.open(split);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
+            Map<String, MobileViT> models = new LinkedHashMap<>();
+            int numClasses;
+            int resize = 288;
+            int crop = 256;
+            String interp = "bilinear";
+            if (source.checkpoint != null) {
+                Checkpoint.Contents c = readCheckpoint(manager);
+                TrainConfig cfg = TrainConfig.fromYaml(c.configYaml());
+                numClasses = cfg.numClasses;
+                resize = cfg.evalResize;
+                crop = cfg.evalCrop;
+                interp = cfg.interpolation;
+                MobileViT.Builder b = MobileViT.builder().setVariant(cfg.variant).optNumClasses(numClasses);
+                if (which == null || which.ema) {
+                    models.put("ema", load(b, manager, c, true));
+                }
+                if (which == null || which.raw) {
+                    models.put("raw", load(b, manager, c, false));
+                }
+            } else {
+                if (which != null) {
+                    throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
+                }
+                numClasses = classes == null ? 1000 : classes;
+                Args.positive("--classes", numClasses);
+                Variant v = Args.variant(variant == null ? "xxs" : variant);
+                try {
+                    models.put("weights", WeightsFile.loadModel(Args.existingFile("weights file", source.weights), v,
+                            numClasses, manager));
+                } catch (IllegalArgumentException e) {
+                    throw new UserError(e.getMessage());
+                }
+            }
+            if (folder.classes().size() > numClasses) {
+                throw new UserError(split + " has " + folder.classes().size() + " classes but the model has "
+                        + numClasses);
+            }
+            Interpolation interpolationMode;
+            try {
+                interpolationMode = Interpolation.parse(interpolation != null ? interpolation : interp);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            Evaluator.Result result;
+            ProgressBar bar = new ProgressBar("eval");
+            try (EvalLoader loader = new EvalLoader(folder, new EvalTransform(resize, crop, interpolationMode),
+                    batchSize, workers, 4)) {
+                result = Evaluator.evaluate(loader, models, numClasses, manager, null, bar::update);
+            }
+            bar.finish();
+            printTable(result);
+            writeReport(result, folder, split);
+        }
+    }
+
+    private Checkpoint.Contents readCheckpoint(NDManager manager) {
+        try {
+            return Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
+        } catch (CorruptCheckpointException e) {
+            throw new UserError(e.getMessage(), 4);
+        }
+    }
+
+    private static MobileViT load(MobileViT.Builder b, NDManager manager, Checkpoint.Contents c, boolean ema) {
+        MobileViT m = b.buildInitialized(manager, 0);
+        StateDict.load(m, ema ? c.ema() : c.raw(), c.dir().resolve(ema ? "ema.safetensors" : "model.safetensors")
+                .toString());
+        return m;
+    }
+
+    private static void printTable(Evaluator.Result r) {
+        System.out.printf(Locale.ROOT, "%-8s %8s %8s %8s %10s%n", "weights", "top-1", "top-5", "images", "images/s");
+        r.accuracy().forEach((name, a) -> System.out.printf(Locale.ROOT, "%-8s %8.2f %8.2f %8d %10.1f%n", name, a.top1(),
+                a.top5(), a.count(), r.imagesPerSecond()));
+        if (r.skipped() > 0) {
+            System.out.println(r.skipped() + " unreadable image(s) skipped (listed in the report)");
+        }
+    }
+
+    private void writeReport(Evaluator.Result r, ImageFolder folder, Path split) {
+        JsonObject report = new JsonObject();
+        report.addProperty("data", split.toString());
+        report.addProperty("source", String.valueOf(source.checkpoint != null ? source.checkpoint : source.weights));
+        report.addProperty("images_per_second", r.imagesPerSecond());
+        report.addProperty("skipped", r.skipped());
+        JsonObject results = new JsonObject();
+        for (Map.Entry<String, Accuracy> e : r.accuracy().entrySet()) {
+            results.add(e.getKey(), e.getValue().toJson(folder.classes()));
+        }
+        report.add("results", results);
+        try {
+            AtomicFiles.writeString(output, new GsonBuilder().setPrettyPrinting().create().toJson(report));
+        } catch (IOException e) {
+            throw new UserError("cannot write " + output + ": " + e.getMessage(), 5);
+        }
+        System.out.println("report: " + output);
+    }
+}

@@ -1,0 +1,111 @@
+package mobilevit.launch;
+
+import mobilevit.trainer.ConfigException;
+import mobilevit.trainer.CorruptCheckpointException;
+import mobilevit.trainer.NonFiniteLossException;
+import mobilevit.trainer.TrainConfig;
+import mobilevit.trainer.Trainer;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** {@code train}: the paper's training from a YAML config, resuming the run folder's latest checkpoint. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train from a YAML config. A run folder that has a checkpoint is resumed from it; "
+                + "SIGINT/SIGTERM save a checkpoint before exiting.")
+final class TrainCommand implements Runnable {
+
+    @Option(names = "--config", required = true, description = "YAML file (see configs/)")
+    Path config;
+
+    @Option(names = "--data", description = "ImageNet-layout folder with train/ and val/ (sets data.root)")
+    String data;
+
+    @Option(names = "--output", description = "run folder (default: runs/<config file name>)")
+    Path output;
+
+    @Option(names = "--devices", description = "cpu, cpu:N, gpu0, gpu0-7 or all (sets train.devices)")
+    String devices;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config key, e.g. --set train.epochs=10")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--resume", description = "resume from this checkpoint or run folder instead of the output's latest")
+    Path resume;
+
+    @Override
+    public void run() {
+        List<String> all = new ArrayList<>(overrides);
+        if (data != null) {
+            all.add("data.root=" + quote(data));
+        }
+        if (devices != null) {
+            all.add("train.devices=" + quote(devices));
+        }
+        TrainConfig cfg = load(config, all);
+        Path out = output != null ? output : Path.of("runs", stem(config));
+        Trainer trainer = new Trainer(cfg, out, resume);
+        run(trainer);
+    }
+
+    static TrainConfig load(Path file, List<String> overrides) {
+        try {
+            return TrainConfig.load(Args.existingFile("config file", file), overrides);
+        } catch (ConfigException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** Runs a trainer, saving a checkpoint when the process is asked to stop (SIGINT, SIGTERM). */
+    static Trainer.Summary run(Trainer trainer) {
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            trainer.requestStop();
+            try {
+                finished.await(10, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "save-on-exit");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return trainer.run();
+        } catch (ConfigException e) {
+            throw new UserError(e.getMessage());
+        } catch (NonFiniteLossException e) {
+            throw new UserError(e.getMessage() + "; nothing was saved after the last good checkpoint"
+                    + " (lower optim.lr or check the data)", 3);
+        } catch (CorruptCheckpointException e) {
+            throw new UserError("checkpoint refused: " + e.getMessage(), 4);
+        } catch (IOException e) {
+            throw new UserError("cannot write the run folder: " + e.getMessage()
+                    + "; the previous checkpoint is intact", 5);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting; the hook has done its work
+            }
+        }
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    private static String stem(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+}

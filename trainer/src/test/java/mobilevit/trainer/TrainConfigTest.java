@@ -1,0 +1,104 @@
+package mobilevit.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import mobilevit.model.Variant;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+class TrainConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private static final Path CONFIGS = Path.of(System.getProperty("fixtures.dir", "../fixtures")).resolveSibling("configs");
+
+    @Test
+    void paperConfigsEqualTheDefaultsOfTheirVariant() {
+        TrainConfig xxs = TrainConfig.load(CONFIGS.resolve("mobilevit_xxs.yaml"), List.of());
+        assertEquals(Variant.XXS, xxs.variant);
+        assertEquals(0.05f, xxs.transformerDropout);
+        assertEquals(128, xxs.batchSize);
+        assertEquals(300, xxs.epochs);
+        assertEquals(0.002, xxs.lr);
+        assertEquals(0.999, xxs.beta2);
+        assertEquals(3000, xxs.warmupIterations);
+        assertEquals(LearningRate.Mode.EPOCH, xxs.scheduleMode);
+        assertEquals("gpu0-7", xxs.devices);
+        assertEquals(Variant.XS, TrainConfig.load(CONFIGS.resolve("mobilevit_xs.yaml"), List.of()).variant);
+        TrainConfig s = TrainConfig.load(CONFIGS.resolve("mobilevit_s.yaml"), List.of());
+        assertEquals(Variant.S, s.variant);
+        assertEquals(0.1f, s.transformerDropout);
+        TrainConfig demo = TrainConfig.load(CONFIGS.resolve("demo.yaml"), List.of());
+        assertEquals(10, demo.numClasses);
+        assertEquals("cpu", demo.devices);
+        assertNull(demo.dataRoot);
+    }
+
+    @Test
+    void overridesAndResolvedYamlRoundTrip() {
+        TrainConfig c = TrainConfig.load(CONFIGS.resolve("demo.yaml"),
+                List.of("train.epochs=3", "optim.betas=[0.8, 0.99]", "data.root=/tmp/x"));
+        assertEquals(3, c.epochs);
+        assertEquals(0.8, c.beta1);
+        assertEquals("/tmp/x", c.dataRoot);
+        TrainConfig again = TrainConfig.fromYaml(c.toYaml());
+        assertEquals(c.toYaml(), again.toYaml());
+        assertEquals(List.of(), c.differences(again));
+        assertEquals(List.of("train.epochs"), c.differences(c.with("train.epochs=4", "data.workers=7")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "unknown key        | train:\\n  epoch: 3                      | unknown key train.epoch",
+        "unknown section    | trainer:\\n  epochs: 3                   | unknown key trainer.epochs",
+        "wrong type         | train:\\n  batch_size: many               | train.batch_size must be an integer, got 'many'",
+        "negative batch     | train:\\n  batch_size: -4                 | train.batch_size must be >= 1, got -4",
+        "fractional epochs  | train:\\n  epochs: 2.5                    | train.epochs must be an integer, got 2.5",
+        "not divisible      | sampler:\\n  min_size: 150                | sampler.min_size (150) is not divisible by sampler.divisible_by (32)",
+        "min above max      | sampler:\\n  min_size: 352                | sampler.min_size (352) exceeds sampler.max_size (320)",
+        "bad variant        | model:\\n  variant: m                     | model.variant must be one of xxs, xs, s, got 'm'",
+        "dropout too high   | model:\\n  classifier_dropout: 1.5        | model.classifier_dropout must be in [0, 1), got 1.5",
+        "bad interpolation  | data:\\n  interpolation: cubic            | data.interpolation must be one of bilinear, bilinear-antialias, got 'cubic'",
+        "bad schedule mode  | schedule:\\n  mode: step                  | schedule.mode must be one of epoch, iteration, got 'step'",
+        "negative lr        | optim:\\n  lr: -0.1                       | optim.lr must be >= ",
+        "betas length       | optim:\\n  betas: [0.9]                   | optim.betas must be a list of 2 numbers",
+        "beta out of range  | optim:\\n  betas: [0.9, 1.5]              | optim.betas must be in [0, 1)",
+        "crop above resize  | eval:\\n  crop: 320                       | eval.crop (320) exceeds eval.resize (288)",
+        "bad devices        | train:\\n  devices: tpu0                  | train.devices: devices 'tpu0' not understood",
+        "not a section      | epochs: 3                                 | top-level key epochs must be a section",
+        "not yaml           | train: [unclosed                          | is not valid YAML",
+    })
+    void badConfigsGetOneLineNamingTheKey(String kind, String yaml, String expected) throws IOException {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, yaml.replace("\\n", "\n"));
+        ConfigException e = assertThrows(ConfigException.class, () -> TrainConfig.load(f, List.of()));
+        assertTrue(e.getMessage().contains(expected), kind + ": " + e.getMessage());
+        assertTrue(e.getMessage().startsWith("config " + f) || e.getMessage().startsWith("config file " + f),
+                e.getMessage());
+        assertEquals(-1, e.getMessage().indexOf('\n'), "one line: " + e.getMessage());
+    }
+
+    @Test
+    void missingFileAndBadOverrideAreNamed() {
+        assertTrue(assertThrows(ConfigException.class, () -> TrainConfig.load(dir.resolve("none.yaml"), List.of()))
+                .getMessage().contains("does not exist"));
+        assertTrue(assertThrows(ConfigException.class,
+                () -> TrainConfig.load(CONFIGS.resolve("demo.yaml"), List.of("train.nope=1")))
+                .getMessage().contains("--set: unknown key train.nope"));
+        assertTrue(assertThrows(ConfigException.class,
+                () -> TrainConfig.load(CONFIGS.resolve("demo.yaml"), List.of("epochs")))
+                .getMessage().contains("--set expects section.key=value"));
+    }
+}
