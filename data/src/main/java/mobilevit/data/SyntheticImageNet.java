@@ -1,5 +1,6 @@
 package mobilevit.data;
 
+import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
@@ -27,7 +28,8 @@ import java.util.stream.Stream;
  * Writes a small ImageNet-layout dataset ({@code train/<class>/*.JPEG}, {@code val/<class>/*.JPEG})
  * whose classes can be learnt: each class is one shape (6 kinds) with its own colour and surface
  * (plain, striped or dotted), drawn at a random position, size and rotation over a random smooth
- * background with a few clutter lines. Images are 200 to 500 pixels a side, JPEG quality 90. Every
+ * background with a few clutter lines, with film-like grain over all. Images are 200 to 500 pixels
+ * a side, JPEG quality 90, of about the size per pixel of ImageNet's photographs. Every
  * image is a function of (seed, split, class, number), so the dataset is the same on every machine.
  *
  * <p>The folder is written under a temporary name next to the output and renamed into place at the
@@ -112,6 +114,7 @@ public final class SyntheticImageNet {
             drawShape(mask, k % SHAPES.length, h, w, r);
             paintSurface(surface, k, r);
             surface.copyTo(img, mask);
+            addGrain(img, r);
             Imgcodecs.imencode(".jpg", img, jpeg, new MatOfInt(Imgcodecs.IMWRITE_JPEG_QUALITY, QUALITY));
             return jpeg.toArray();
         } finally {
@@ -135,6 +138,31 @@ public final class SyntheticImageNet {
         Imgproc.resize(grid, out, new Size(w, h), 0, 0, Imgproc.INTER_LINEAR);
         grid.release();
         return out;
+    }
+
+    /**
+     * Gaussian grain (a random 61 x 61 tile repeated), so that the JPEGs carry about as much detail
+     * per pixel as photographs and decode about as slowly.
+     */
+    private static void addGrain(Mat img, SplittableRandom r) {
+        int tile = 61;
+        double sigma = r.nextDouble(8, 18);
+        short[] values = new short[tile * tile * 3];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (short) Math.round(r.nextGaussian() * sigma);
+        }
+        Mat grain = new Mat(tile, tile, CvType.CV_16SC3);
+        grain.put(0, 0, values);
+        Mat tiled = new Mat();
+        Core.repeat(grain, (img.rows() + tile - 1) / tile, (img.cols() + tile - 1) / tile, tiled);
+        Mat wide = new Mat();
+        img.convertTo(wide, CvType.CV_16SC3);
+        Mat roi = tiled.submat(0, img.rows(), 0, img.cols());
+        Core.add(wide, roi, wide);
+        wide.convertTo(img, CvType.CV_8UC3);
+        for (Mat m : new Mat[] {grain, tiled, wide, roi}) {
+            m.release();
+        }
     }
 
     private static void clutter(Mat img, SplittableRandom r) {
