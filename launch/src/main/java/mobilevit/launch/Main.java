@@ -13,6 +13,8 @@ import java.io.PrintWriter;
             InfoCommand.class,
             ForwardCommand.class,
             BenchCommand.class,
+            PreprocessCommand.class,
+            SynthCommand.class,
         })
 public final class Main implements Runnable {
 
