@@ -14,6 +14,8 @@ import java.io.PrintWriter;
             ForwardCommand.class,
             OverfitCommand.class,
             BenchCommand.class,
+            PreprocessCommand.class,
+            SynthCommand.class,
         })
 public final class Main implements Runnable {
 

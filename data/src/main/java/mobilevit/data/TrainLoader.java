@@ -1,0 +1,92 @@
+package mobilevit.data;
+
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The training loader: the {@link MultiScaleSampler}'s batches, each image read, augmented by the
+ * {@link TrainTransform} and written into its shard's buffer by a pool of worker threads. Every
+ * random choice for a sample comes from a generator seeded by (seed, epoch, the sample's position in
+ * the epoch), so batches are bit-identical whatever the number of workers, and a resumed run gets
+ * the same batches as an uninterrupted one.
+ */
+public final class TrainLoader implements AutoCloseable {
+
+    private final ImageFolder folder;
+    private final MultiScaleSampler sampler;
+    private final TrainTransform transform;
+    private final int prefetch;
+    private final long seed;
+    private final ExecutorService workers;
+    private Path skippedListFolder;
+
+    /**
+     * @param workers decoding threads
+     * @param prefetchBatches batches prepared ahead of the consumer (memory: that many batches plus
+     *     the one in use)
+     * @param seed seed of the augmentation draws
+     */
+    public TrainLoader(ImageFolder folder, MultiScaleSampler sampler, TrainTransform transform, int workers,
+                       int prefetchBatches, long seed) {
+        if (sampler.datasetSize() != folder.size()) {
+            throw new IllegalArgumentException("the sampler is for " + sampler.datasetSize() + " images, the folder has "
+                    + folder.size());
+        }
+        if (prefetchBatches <= 0) {
+            throw new IllegalArgumentException("prefetch must be at least 1 batch, got " + prefetchBatches);
+        }
+        this.folder = folder;
+        this.sampler = sampler;
+        this.transform = transform;
+        this.prefetch = prefetchBatches;
+        this.seed = seed;
+        this.workers = LoadingBatches.newWorkers(workers, "mobilevit-train-data");
+    }
+
+    /**
+     * Where to list each epoch's unreadable images ({@code skipped-epoch-<e>.txt}, written at the
+     * epoch's end when there were any); null for nowhere (they are logged either way).
+     */
+    public TrainLoader skippedListFolder(Path folder) {
+        this.skippedListFolder = folder;
+        return this;
+    }
+
+    public MultiScaleSampler sampler() {
+        return sampler;
+    }
+
+    /** Iterations of an epoch. */
+    public int iterations(int epoch) {
+        return sampler.iterations(epoch);
+    }
+
+    /** The batches of {@code epoch} from iteration {@code startIteration} to the epoch's end. */
+    public Batches epoch(int epoch, int startIteration) {
+        int end = sampler.iterations(epoch);
+        if (startIteration < 0 || startIteration > end) {
+            throw new IllegalArgumentException("epoch " + epoch + " has " + end + " iterations; cannot start at "
+                    + startIteration);
+        }
+        Path list = skippedListFolder == null ? null : skippedListFolder.resolve("skipped-epoch-" + epoch + ".txt");
+        SampleSource source = (batch, shard, sample, index, dst, offset) -> {
+            long position = batch.position(shard, sample);
+            transform.apply(ImageDecoding.read(folder.path(index)), batch.scale().height(), batch.scale().width(),
+                    () -> RandomDraws.seeded(seed, Seeds.SAMPLE, epoch, position), dst, offset);
+        };
+        return new LoadingBatches(workers, folder, it -> sampler.batch(epoch, it), source, startIteration, end,
+                prefetch, list, "epoch " + epoch);
+    }
+
+    /** Stops the workers; batches already handed out stay valid. */
+    @Override
+    public void close() {
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package mobilevit.data;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainTransformTest {
+
+    private static final TrainTransform PAPER = TrainTransform.paper();
+
+    /** Blue rises with x, green with y, red mixes both: nothing is symmetric. */
+    private static int pixel(int y, int x, int c) {
+        return c == 0 ? 4 * x : c == 1 ? 3 * y : (x * 7 + y * 13) % 256;
+    }
+
+    @Test
+    void wholeImageCropIsExactAndFlipMirrors() throws Exception {
+        byte[] png = TestImages.png(64, 64, TrainTransformTest::pixel);
+        float[] plain = new float[3 * 64 * 64];
+        float[] flipped = new float[3 * 64 * 64];
+        // crop draws (area 1, log ratio 0 -> the whole 64 x 64 image, offsets 0, 0), then the flip draw
+        PAPER.apply(png, 64, 64, () -> new ScriptedDraws().uniforms(1.0, 0.0, 0.7).integers(0, 0), plain, 0);
+        PAPER.apply(png, 64, 64, () -> new ScriptedDraws().uniforms(1.0, 0.0, 0.5).integers(0, 0), flipped, 0);
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < 64; y++) {
+                for (int x = 0; x < 64; x++) {
+                    float expected = pixel(y, x, c) / 255.0f;
+                    assertEquals(expected, plain[(c * 64 + y) * 64 + x], "unflipped (c, y, x) = " + c + "," + y + "," + x);
+                    assertEquals(expected, flipped[(c * 64 + y) * 64 + 63 - x], "flipped (c, y, x) = " + c + "," + y + "," + x);
+                }
+            }
+        }
+    }
+
+    @Test
+    void flipsAboutHalfTheTime() throws Exception {
+        byte[] png = TestImages.png(64, 64, TrainTransformTest::pixel);
+        int n = 2000;
+        int flips = 0;
+        float[] out = new float[3 * 32 * 32];
+        for (int k = 0; k < n; k++) {
+            long sample = k;
+            PAPER.apply(png, 32, 32, () -> RandomDraws.seeded(7, sample), out, 0);
+            float left = out[0];
+            float right = out[31];
+            assertTrue(left != right, "blue rises with x, so the first and last columns differ");
+            if (left > right) {
+                flips++;
+            }
+        }
+        // Binomial(2000, 0.5): standard deviation 22.4; allow 4.5 of them.
+        assertTrue(Math.abs(flips - n / 2) < 100, flips + " flips out of " + n);
+    }
+
+    @Test
+    void sameDrawsGiveTheSameOutput() throws Exception {
+        byte[] jpeg = Files.readAllBytes(Fixtures.file("preprocess_cv2/img_500x375.jpg"));
+        float[] a = new float[3 * 160 * 192];
+        float[] b = new float[3 * 160 * 192];
+        PAPER.apply(jpeg, 160, 192, () -> RandomDraws.seeded(1, 2, 3), a, 0);
+        PAPER.apply(jpeg, 160, 192, () -> RandomDraws.seeded(1, 2, 3), b, 0);
+        assertArrayEquals(a, b);
+        PAPER.apply(jpeg, 160, 192, () -> RandomDraws.seeded(1, 2, 4), b, 0);
+        assertTrue(EvalTransformTest.maxAbsDiff(a, b) > 0.1);
+    }
+
+    @Test
+    void readsJpegSizeFromTheHeader() throws Exception {
+        byte[] jpeg = Files.readAllBytes(Fixtures.file("preprocess_cv2/img_500x375.jpg"));
+        assertArrayEquals(new int[] {375, 500}, ImageDecoding.jpegSize(jpeg));
+        assertArrayEquals(new int[] {240, 320}, ImageDecoding.jpegSize(
+                Files.readAllBytes(Fixtures.file("preprocess_cv2/img_gray_320x240.jpg"))));
+        assertNull(ImageDecoding.jpegSize(Files.readAllBytes(Fixtures.file("preprocess/img_500x375_decoded.png"))));
+        assertNull(ImageDecoding.jpegSize("not an image".getBytes()));
+        assertNull(ImageDecoding.jpegSize(java.util.Arrays.copyOf(jpeg, 10)));
+    }
+
+    @Test
+    void reductionNeedsTheCropToBeThatManyTimesTheOutput() {
+        assertEquals(1, TrainTransform.reduction(new CropBox(0, 0, 319, 1000), 160, 160));
+        assertEquals(2, TrainTransform.reduction(new CropBox(0, 0, 320, 1000), 160, 160));
+        assertEquals(2, TrainTransform.reduction(new CropBox(0, 0, 1000, 639), 160, 160));
+        assertEquals(4, TrainTransform.reduction(new CropBox(0, 0, 640, 640), 160, 160));
+        assertEquals(8, TrainTransform.reduction(new CropBox(0, 0, 2000, 1280), 160, 160));
+    }
+
+    /**
+     * A 1/4-resolution decode of a crop 6x the output gives nearly the full-resolution result; the
+     * same crop moved by 24 pixels (1/40 of its side) differs far more, so the region is unchanged.
+     */
+    @Test
+    void reducedDecodingKeepsTheCroppedRegion() throws Exception {
+        // smooth content (periods of 100 pixels and more), which a 1/4 decode keeps
+        byte[] jpeg = TestImages.jpeg(1200, 1600, (y, x, c) -> (int) (127.5 + 127.5
+                * Math.sin((c + 1) * x / 60.0 + (3 - c) * y / 50.0 + 1e-5 * x * y)));
+        int out = 160;
+        // area 0.5 of 1200 x 1600 with ratio 1 -> 980 x 980 at (100, 300); no flip
+        float[] reduced = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true),
+                jpeg, out, 100, 300);
+        float[] full = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false),
+                jpeg, out, 100, 300);
+        float[] moved = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false),
+                jpeg, out, 124, 324);
+        double same = meanAbsDiff(reduced, full);
+        double shifted = meanAbsDiff(moved, full);
+        assertTrue(same < 0.01, "reduced vs full decode differ by " + same);
+        assertTrue(shifted > 10 * same, "a 24-pixel shift (" + shifted + ") must differ more than decoding at 1/4 (" + same + ")");
+        float[] reducedAa = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01,
+                Interpolation.BILINEAR_ANTIALIAS, true), jpeg, out, 100, 300);
+        assertTrue(meanAbsDiff(reducedAa, full) < 0.01);
+    }
+
+    private static float[] transform(TrainTransform t, byte[] jpeg, int out, int top, int left) throws Exception {
+        float[] dst = new float[3 * out * out];
+        t.apply(jpeg, out, out, () -> new ScriptedDraws().uniforms(0.5, 0.0, 0.9).integers(top, left), dst, 0);
+        return dst;
+    }
+
+    private static double meanAbsDiff(float[] a, float[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += Math.abs(a[i] - b[i]);
+        }
+        return sum / a.length;
+    }
+}
