@@ -30,6 +30,11 @@ public final class EvalLoader implements AutoCloseable {
         this.workers = LoadingBatches.newWorkers(workers, "mobilevit-eval-data");
     }
 
+    /** Number of images of a pass (readable or not). */
+    public int imageCount() {
+        return folder.size();
+    }
+
     /** Number of batches of a pass. */
     public int batchCount() {
         return (folder.size() + batchSize - 1) / batchSize;

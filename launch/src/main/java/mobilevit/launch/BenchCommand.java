@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bench}: speed measurements printed as a table and a last {@code name=value} line. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (not tests): each prints images per second and ends with a name=value line.",
-        subcommands = {BenchModelCommand.class, BenchDataCommand.class})
+        subcommands = {BenchModelCommand.class, BenchDataCommand.class, BenchTrainCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {

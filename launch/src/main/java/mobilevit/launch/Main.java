@@ -11,6 +11,10 @@ import java.io.PrintWriter;
         description = "MobileViT v1 on DJL: train, evaluate and inspect MobileViT-XXS/XS/S.",
         subcommands = {
             InfoCommand.class,
+            TrainCommand.class,
+            EvalCommand.class,
+            PredictCommand.class,
+            DemoCommand.class,
             ForwardCommand.class,
             OverfitCommand.class,
             BenchCommand.class,

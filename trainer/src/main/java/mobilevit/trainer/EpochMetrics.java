@@ -16,9 +16,10 @@ import java.util.Locale;
  * reproduces exactly go here (no timings), so an interrupted and an uninterrupted run write the
  * same file byte for byte.
  */
-final class EpochMetrics {
+public final class EpochMetrics {
 
-    record Row(int epoch, int iterations, long images, double trainLoss, double lr, double top1, double top5,
+    /** One finished epoch. */
+    public record Row(int epoch, int iterations, long images, double trainLoss, double lr, double top1, double top5,
             double emaTop1, double emaTop5, long skippedTrain, long skippedVal) {}
 
     static final String HEADER = "epoch,iterations,images,train_loss,lr,val_top1,val_top5,ema_top1,ema_top5,"

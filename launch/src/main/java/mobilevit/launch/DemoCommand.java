@@ -1,0 +1,201 @@
+package mobilevit.launch;
+
+import ai.djl.ndarray.NDManager;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import mobilevit.data.EvalLoader;
+import mobilevit.data.EvalTransform;
+import mobilevit.data.ImageFolder;
+import mobilevit.data.Interpolation;
+import mobilevit.data.SyntheticImageNet;
+import mobilevit.evaluation.Accuracy;
+import mobilevit.evaluation.Evaluator;
+import mobilevit.model.MobileViT;
+import mobilevit.model.StateDict;
+import mobilevit.trainer.Checkpoint;
+import mobilevit.trainer.CheckpointStore;
+import mobilevit.trainer.ConfigException;
+import mobilevit.trainer.TrainConfig;
+import mobilevit.trainer.Trainer;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code demo}: the whole job on a generated dataset, on CPU: generate the data, train
+ * MobileViT-XXS, interrupt the run once and resume it, evaluate the last checkpoint, plot.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Generate a small dataset, train MobileViT-XXS on CPU (interrupting and resuming once), "
+                + "evaluate and plot. A few minutes on 2 cores.")
+final class DemoCommand implements Runnable {
+
+    @Option(names = "--output", defaultValue = "demo-output", description = "folder for data, run and plots (default ${DEFAULT-VALUE})")
+    Path output;
+
+    @Option(names = "--config", description = "a config to use instead of the built-in configs/demo.yaml")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config key")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--classes", defaultValue = "10", description = "classes of the generated data (default ${DEFAULT-VALUE})")
+    int classes;
+
+    @Option(names = "--train-per-class", defaultValue = "100", description = "(default ${DEFAULT-VALUE})")
+    int trainPerClass;
+
+    @Option(names = "--val-per-class", defaultValue = "20", description = "(default ${DEFAULT-VALUE})")
+    int valPerClass;
+
+    @Override
+    public void run() {
+        long start = System.nanoTime();
+        Path data = output.resolve("data");
+        Path run = output.resolve("run");
+        try {
+            Files.createDirectories(output);
+            if (!Files.isDirectory(data.resolve("val"))) {
+                System.out.printf(Locale.ROOT, "generating %d classes x (%d train + %d val) images in %s%n", classes,
+                        trainPerClass, valPerClass, data);
+                SyntheticImageNet.generate(data, classes, trainPerClass, valPerClass, 0);
+            }
+            List<String> all = new ArrayList<>(List.of("data.root='" + data + "'", "model.num_classes=" + classes));
+            all.addAll(overrides);
+            TrainConfig cfg = loadConfig(all);
+
+            Trainer first = new Trainer(cfg, run, null);
+            // half-way, in the middle of an epoch, so that the resume starts mid-epoch
+            long half = Math.max(1, first.plannedSteps() / 2 + first.plannedSteps() / (4L * cfg.epochs));
+            System.out.println("training; the run will be interrupted after step " + half + " of "
+                    + first.plannedSteps() + " and resumed");
+            Trainer.Summary interrupted = TrainCommand.run(first.stopAfterStep(half));
+            if (interrupted.outcome() == Trainer.Outcome.STOPPED) {
+                System.out.println("interrupted after step " + half + " (checkpoint " + interrupted.lastCheckpoint()
+                        + "); resuming from the run folder");
+            }
+            Trainer.Summary done = TrainCommand.run(new Trainer(cfg, run, null));
+            if (done.outcome() != Trainer.Outcome.FINISHED) {
+                throw new UserError("the demo run stopped before its end", 1);
+            }
+            Map<String, Accuracy> evaluated = evaluate(cfg, run);
+            plot(run, output.resolve("plots"));
+            summarize(cfg, done, evaluated, (System.nanoTime() - start) / 1e9);
+        } catch (IOException e) {
+            throw new UserError("demo failed writing " + output + ": " + e.getMessage(), 5);
+        }
+    }
+
+    private TrainConfig loadConfig(List<String> all) throws IOException {
+        if (config != null) {
+            return TrainCommand.load(config, all);
+        }
+        Path builtIn = Files.createTempFile("demo", ".yaml");
+        try (InputStream in = DemoCommand.class.getResourceAsStream("demo.yaml")) {
+            Files.write(builtIn, in.readAllBytes());
+            return TrainConfig.load(builtIn, all);
+        } catch (ConfigException e) {
+            throw new UserError(e.getMessage());
+        } finally {
+            Files.deleteIfExists(builtIn);
+        }
+    }
+
+    /** Evaluates the run's latest checkpoint as {@code eval} would, and checks it against the trainer's numbers. */
+    private Map<String, Accuracy> evaluate(TrainConfig cfg, Path run) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(run), manager);
+            Map<String, MobileViT> models = new LinkedHashMap<>();
+            MobileViT.Builder b = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses);
+            MobileViT raw = b.buildInitialized(manager, 0);
+            StateDict.load(raw, c.raw(), "raw weights");
+            MobileViT ema = b.buildInitialized(manager, 0);
+            StateDict.load(ema, c.ema(), "EMA weights");
+            models.put("raw", raw);
+            models.put("ema", ema);
+            ImageFolder val = ImageFolder.open(Path.of(cfg.dataRoot).resolve("val"));
+            Evaluator.Result r;
+            try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.evalResize, cfg.evalCrop,
+                    Interpolation.parse(cfg.interpolation)), cfg.evalBatchSize, cfg.workers, cfg.prefetch)) {
+                r = Evaluator.evaluate(loader, models, cfg.numClasses, manager, null, null);
+            }
+            JsonObject lastEpoch = c.state().getAsJsonArray("metrics").asList().get(c.state().getAsJsonArray("metrics").size() - 1)
+                    .getAsJsonObject();
+            double trainerTop1 = lastEpoch.get("top1").getAsDouble();
+            double trainerEma = lastEpoch.get("emaTop1").getAsDouble();
+            System.out.printf(Locale.ROOT, "evaluation of %s: top-1 %.2f (EMA %.2f), top-5 %.2f (EMA %.2f); the trainer's"
+                    + " last validation: top-1 %.2f (EMA %.2f)%s%n", c.dir(), r.accuracy().get("raw").top1(),
+                    r.accuracy().get("ema").top1(), r.accuracy().get("raw").top5(), r.accuracy().get("ema").top5(),
+                    trainerTop1, trainerEma, r.accuracy().get("raw").top1() == trainerTop1
+                            && r.accuracy().get("ema").top1() == trainerEma ? " (equal)" : " (DIFFERENT)");
+            return r.accuracy();
+        }
+    }
+
+    /** Loss and learning rate per logged step, top-1 (raw and EMA) per epoch. */
+    static void plot(Path run, Path plots) throws IOException {
+        Files.createDirectories(plots);
+        TreeMap<Long, double[]> steps = new TreeMap<>(); // step -> (loss, lr); a resumed run may log a step twice
+        for (String line : Files.readAllLines(run.resolve("log.jsonl"), StandardCharsets.UTF_8)) {
+            JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+            if (o.has("step")) {
+                steps.put(o.get("step").getAsLong(), new double[] {o.get("loss").getAsDouble(), o.get("lr").getAsDouble()});
+            }
+        }
+        List<Long> x = new ArrayList<>(steps.keySet());
+        List<Double> loss = steps.values().stream().map(v -> v[0]).toList();
+        List<Double> lr = steps.values().stream().map(v -> v[1]).toList();
+        List<String> rows = Files.readAllLines(run.resolve("metrics.csv"), StandardCharsets.UTF_8);
+        List<Integer> epochs = new ArrayList<>();
+        List<Long> epochEnds = new ArrayList<>();
+        List<Double> epochLoss = new ArrayList<>();
+        List<Double> top1 = new ArrayList<>();
+        List<Double> emaTop1 = new ArrayList<>();
+        long step = 0;
+        for (String row : rows.subList(1, rows.size())) {
+            String[] f = row.split(",");
+            epochs.add(Integer.parseInt(f[0]));
+            step += Long.parseLong(f[1]);
+            epochEnds.add(step);
+            epochLoss.add(Double.parseDouble(f[3]));
+            top1.add(Double.parseDouble(f[5]));
+            emaTop1.add(Double.parseDouble(f[7]));
+        }
+        Plots.lineChart(plots.resolve("loss.png"), "Training loss", "step", "label-smoothed cross-entropy",
+                List.of(new Plots.Curve("logged step", x, loss), new Plots.Curve("epoch mean", epochEnds, epochLoss)));
+        Plots.lineChart(plots.resolve("lr.png"), "Learning rate", "step", "learning rate",
+                List.of(new Plots.Curve("lr", x, lr)));
+        Plots.lineChart(plots.resolve("top1.png"), "Validation top-1", "epoch", "top-1 (%)",
+                List.of(new Plots.Curve("raw weights", epochs, top1), new Plots.Curve("EMA weights", epochs, emaTop1)));
+    }
+
+    private void summarize(TrainConfig cfg, Trainer.Summary done, Map<String, Accuracy> evaluated, double seconds)
+            throws IOException {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "MobileViT-%s demo on %d generated classes, %d epochs, %.0f s%n",
+                cfg.variant, cfg.numClasses, cfg.epochs, seconds));
+        done.epochs().forEach(r -> s.append(String.format(Locale.ROOT,
+                "epoch %2d  loss %.4f  top-1 %6.2f  EMA top-1 %6.2f%n", r.epoch(), r.trainLoss(), r.top1(), r.emaTop1())));
+        s.append(String.format(Locale.ROOT, "final: top-1 %.2f, top-5 %.2f (raw); top-1 %.2f, top-5 %.2f (EMA)%n",
+                evaluated.get("raw").top1(), evaluated.get("raw").top5(), evaluated.get("ema").top1(),
+                evaluated.get("ema").top5()));
+        s.append("run folder: ").append(output.resolve("run")).append('\n');
+        s.append("plots: ").append(output.resolve("plots")).append(" (loss.png, lr.png, top1.png)\n");
+        mobilevit.data.AtomicFiles.writeString(output.resolve("summary.txt"), s.toString());
+        System.out.print(s);
+    }
+}

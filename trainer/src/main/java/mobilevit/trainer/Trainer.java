@@ -1,0 +1,300 @@
+package mobilevit.trainer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+
+import com.google.gson.JsonObject;
+
+import mobilevit.data.AtomicFiles;
+import mobilevit.data.Batch;
+import mobilevit.data.Batches;
+import mobilevit.data.EvalLoader;
+import mobilevit.data.EvalTransform;
+import mobilevit.data.ImageFolder;
+import mobilevit.data.Interpolation;
+import mobilevit.data.MultiScaleSampler;
+import mobilevit.data.RandomResizedCrop;
+import mobilevit.data.ScaleTable;
+import mobilevit.data.TrainLoader;
+import mobilevit.data.TrainTransform;
+import mobilevit.evaluation.Accuracy;
+import mobilevit.evaluation.Evaluator;
+import mobilevit.model.Devices;
+import mobilevit.model.MobileViT;
+import mobilevit.model.StateDict;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * MobileViT training as the paper's recipe does it: multi-scale batches over N replicas, AdamW,
+ * label smoothing, warm-up then cosine, EMA, validation of raw and EMA weights every epoch, and
+ * checkpoints from which a run resumes with exactly the next batch.
+ */
+public final class Trainer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
+    /** How a run ended. */
+    public enum Outcome { FINISHED, STOPPED }
+
+    /** The end of a run: how it ended, its metrics, and its latest checkpoint. */
+    public record Summary(Outcome outcome, List<EpochMetrics.Row> epochs, Path lastCheckpoint) {}
+
+    private final TrainConfig cfg;
+    private final Path output;
+    private final Path resumeFrom;
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private long stopAtStep = -1;
+
+    /**
+     * @param output run folder (config, checkpoints, metrics); a run there is resumed
+     * @param resumeFrom a checkpoint (or run folder) to resume from instead of {@code output}'s; may be null
+     */
+    public Trainer(TrainConfig cfg, Path output, Path resumeFrom) {
+        this.cfg = cfg;
+        this.output = output;
+        this.resumeFrom = resumeFrom;
+    }
+
+    /** Asks the run to save a checkpoint and return after the step in progress (thread-safe). */
+    public void requestStop() {
+        stopRequested.set(true);
+    }
+
+    /** Makes the run save a checkpoint and stop once {@code step} optimizer steps are done. */
+    public Trainer stopAfterStep(long step) {
+        this.stopAtStep = step;
+        return this;
+    }
+
+    /**
+     * Trains until the last epoch (or a stop request), resuming from the latest intact checkpoint.
+     *
+     * @throws NonFiniteLossException if the loss becomes NaN or infinite (nothing is saved)
+     */
+    public Summary run() throws IOException {
+        if (cfg.dataRoot == null) {
+            throw new ConfigException("data.root is not set (give --data DIR or set data.root)");
+        }
+        Path root = Path.of(cfg.dataRoot);
+        List<Device> devices = Devices.parse(cfg.devices);
+        if (cfg.threads > 0) {
+            JniUtils.setNumThreads(cfg.threads);
+        }
+        Files.createDirectories(output);
+        AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
+
+        ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
+        ImageFolder valSet = ImageFolder.open(root.resolve("val"));
+        checkClasses(trainSet, valSet);
+        MultiScaleSampler sampler = sampler(trainSet, devices.size());
+        Interpolation interpolation = Interpolation.parse(cfg.interpolation);
+        TrainTransform augmentation = new TrainTransform(cfg.randomCrop.equals("torchvision")
+                ? RandomResizedCrop.Variant.TORCHVISION : RandomResizedCrop.Variant.CVNETS_V01, interpolation, true);
+        MobileViT.Builder builder = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses)
+                .optClassifierDropout(cfg.classifierDropout);
+        if (cfg.transformerDropout != null) {
+            builder.optTransformerDropout(cfg.transformerDropout);
+        }
+        long totalSteps = steps(sampler);
+        LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
+                cfg.scheduleMode, cfg.epochs, totalSteps - 1);
+        CheckpointStore store = new CheckpointStore(output, cfg.keepCheckpoints);
+
+        try (TrainLoader loader = new TrainLoader(trainSet, sampler, augmentation, cfg.workers, cfg.prefetch, cfg.seed)
+                        .skippedListFolder(output);
+                EvalLoader validation = new EvalLoader(valSet, new EvalTransform(cfg.evalResize, cfg.evalCrop,
+                        interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
+                ReplicaGroup replicas = new ReplicaGroup(devices, builder, cfg.seed, cfg.labelSmoothing, true);
+                NDManager emaManager = NDManager.newBaseManager(replicas.masterDevice())) {
+            MobileViT emaModel = builder.buildInitialized(emaManager, cfg.seed);
+            Map<String, NDArray> emaState = stateOf(emaModel);
+            Ema ema = new Ema(emaState, cfg.emaMomentum);
+            AdamW optimizer = new AdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay);
+            EpochMetrics metrics = new EpochMetrics();
+            RunState state = restore(store, replicas, emaModel, optimizer, metrics);
+            if (state == null) {
+                state = new RunState();
+                copyState(replicas.state(), emaState); // the EMA starts as a copy of the model
+            }
+            metrics.writeCsv(output.resolve("metrics.csv"));
+            Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, sampler);
+            LOG.info("training MobileViT-{} on {} ({} replica(s)), {} training / {} validation images, {} classes,"
+                    + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, devices.size(),
+                    trainSet.size(), valSet.size(), cfg.numClasses, cfg.epochs, totalSteps, output);
+            Path last = null;
+
+            while (state.epoch < cfg.epochs) {
+                int epoch = state.epoch;
+                try (Batches batches = loader.epoch(epoch, state.iteration)) {
+                    while (batches.hasNext()) {
+                        Batch batch = batches.next();
+                        double lr = schedule.at(state.step, epoch);
+                        ReplicaGroup.StepLoss loss = replicas.forwardBackward(
+                                (r, scope) -> new NDList(batch.images(scope, r), batch.labels(scope, r)),
+                                cfg.seed, state.step);
+                        replicas.apply(optimizer, lr);
+                        ema.update(replicas.state());
+                        state.step++;
+                        state.iteration = batch.iteration() + 1;
+                        state.epochLossSum += loss.loss() * loss.images();
+                        state.epochImages += loss.images();
+                        state.epochSkipped += batch.skipped().size();
+                        state.lastLr = lr;
+                        progress.step(state, sampler.iterations(epoch), loss, lr, batch.waitNanos());
+                        boolean epochEnd = state.iteration == sampler.iterations(epoch);
+                        boolean stop = stopRequested.get() || state.step == stopAtStep;
+                        if (!epochEnd && (stop || (cfg.checkpointEvery > 0 && state.step % cfg.checkpointEvery == 0))) {
+                            last = save(store, state, replicas, emaModel, optimizer, metrics, false);
+                        }
+                        if (stop && !epochEnd) {
+                            LOG.info("stopped after step {}; resume with the same command", state.step);
+                            return new Summary(Outcome.STOPPED, metrics.rows(), last);
+                        }
+                    }
+                }
+                Evaluator.Result val = Evaluator.evaluate(validation, Map.of("raw", replicas.master(), "ema", emaModel),
+                        cfg.numClasses, emaManager, output.resolve("skipped-val.txt"), null);
+                Accuracy raw = val.accuracy().get("raw");
+                Accuracy avg = val.accuracy().get("ema");
+                boolean best = avg.top1() > metrics.bestEmaTop1();
+                metrics.add(new EpochMetrics.Row(epoch + 1, sampler.iterations(epoch), state.epochImages,
+                        state.epochLossSum / Math.max(1, state.epochImages), state.lastLr, raw.top1(), raw.top5(),
+                        avg.top1(), avg.top5(), state.epochSkipped, val.skipped()));
+                progress.epoch(state, metrics.rows().get(metrics.rows().size() - 1), val.imagesPerSecond());
+                state.nextEpoch();
+                last = save(store, state, replicas, emaModel, optimizer, metrics, best);
+                metrics.writeCsv(output.resolve("metrics.csv"));
+                if (stopRequested.get() || state.step == stopAtStep) {
+                    if (state.epoch < cfg.epochs) {
+                        LOG.info("stopped after epoch {}; resume with the same command", epoch + 1);
+                        return new Summary(Outcome.STOPPED, metrics.rows(), last);
+                    }
+                }
+            }
+            LOG.info("finished: {} epochs, best EMA top-1 {}", cfg.epochs, String.format("%.2f", metrics.bestEmaTop1()));
+            return new Summary(Outcome.FINISHED, metrics.rows(), last);
+        }
+    }
+
+    private MultiScaleSampler sampler(ImageFolder trainSet, int replicas) {
+        return MultiScaleSampler.of(ScaleTable.Params.square(cfg.baseSize, cfg.minSize, cfg.maxSize, cfg.numScales,
+                cfg.divisibleBy, cfg.batchSize, replicas), trainSet.size(), cfg.seed);
+    }
+
+    private long steps(MultiScaleSampler sampler) {
+        long total = 0;
+        for (int e = 0; e < cfg.epochs; e++) {
+            total += sampler.iterations(e);
+        }
+        return total;
+    }
+
+    /** Optimizer steps of the whole run (the sampler's iterations over all epochs). */
+    public long plannedSteps() {
+        if (cfg.dataRoot == null) {
+            throw new ConfigException("data.root is not set (give --data DIR or set data.root)");
+        }
+        ImageFolder trainSet = ImageFolder.open(Path.of(cfg.dataRoot).resolve("train"));
+        return steps(sampler(trainSet, Devices.parse(cfg.devices).size()));
+    }
+
+    private void checkClasses(ImageFolder train, ImageFolder val) {
+        if (!train.classes().equals(val.classes())) {
+            throw new ConfigException("train/ and val/ of " + cfg.dataRoot + " have different class folders ("
+                    + train.classes().size() + " and " + val.classes().size() + ")");
+        }
+        if (train.classes().size() > cfg.numClasses) {
+            throw new ConfigException(cfg.dataRoot + " has " + train.classes().size()
+                    + " classes but model.num_classes is " + cfg.numClasses);
+        }
+    }
+
+    /** Restores the latest intact checkpoint (of {@code resumeFrom} or the run folder), or null. */
+    private RunState restore(CheckpointStore store, ReplicaGroup replicas, MobileViT emaModel, AdamW optimizer,
+            EpochMetrics metrics) throws IOException {
+        try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
+            Optional<Checkpoint.Contents> found;
+            if (resumeFrom != null) {
+                found = Optional.of(Checkpoint.read(CheckpointStore.resolve(resumeFrom), scratch));
+            } else {
+                found = store.latestIntact(scratch);
+            }
+            if (found.isEmpty()) {
+                return null;
+            }
+            Checkpoint.Contents c = found.get();
+            warnAboutConfigChanges(c);
+            try {
+                StateDict.load(replicas.master(), c.raw(), c.dir().resolve(Checkpoint.RAW).toString());
+                StateDict.load(emaModel, c.ema(), c.dir().resolve(Checkpoint.EMA).toString());
+                RunState state = RunState.fromJson(c.state());
+                optimizer.load(c.optimizer(), c.state().get("optimizer_steps").getAsLong(), replicas.trainable());
+                EpochMetrics saved = EpochMetrics.fromJson(c.state().getAsJsonArray("metrics"));
+                saved.rows().forEach(metrics::add);
+                replicas.broadcast();
+                LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch + 1, state.iteration,
+                        state.step);
+                return state;
+            } catch (IllegalArgumentException | NullPointerException | IllegalStateException e) {
+                throw new CorruptCheckpointException(c.dir() + " does not fit this configuration: " + e.getMessage());
+            }
+        }
+    }
+
+    private void warnAboutConfigChanges(Checkpoint.Contents c) {
+        TrainConfig saved;
+        try {
+            saved = TrainConfig.fromYaml(c.configYaml());
+        } catch (RuntimeException e) {
+            LOG.warn("the configuration saved in {} cannot be read ({}); using the given one", c.dir(), e.getMessage());
+            return;
+        }
+        List<String> changed = saved.differences(cfg);
+        if (!changed.isEmpty()) {
+            LOG.warn("resuming with a configuration that differs from the checkpoint's in {}; the run will not"
+                    + " continue exactly as it would have", changed);
+        }
+    }
+
+    private Path save(CheckpointStore store, RunState state, ReplicaGroup replicas, MobileViT emaModel,
+            AdamW optimizer, EpochMetrics metrics, boolean best) throws IOException {
+        try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
+            JsonObject json = state.toJson(cfg.seed);
+            json.addProperty("optimizer_steps", optimizer.steps());
+            json.addProperty("variant", cfg.variant.id());
+            json.addProperty("num_classes", cfg.numClasses);
+            json.addProperty("replicas", replicas.size());
+            json.add("metrics", metrics.toJson());
+            NDList raw = StateDict.export(replicas.master(), scratch);
+            NDList avg = StateDict.export(emaModel, scratch);
+            NDList moments = optimizer.stateTensors(scratch);
+            String configYaml = cfg.toYaml();
+            return store.save(state.epoch, state.iteration,
+                    dir -> Checkpoint.write(dir, raw, avg, moments, json, configYaml), best);
+        }
+    }
+
+    private static Map<String, NDArray> stateOf(MobileViT model) {
+        Map<String, NDArray> s = new LinkedHashMap<>();
+        model.namedParameters().forEach((k, p) -> s.put(k, p.getArray()));
+        return s;
+    }
+
+    private static void copyState(Map<String, NDArray> from, Map<String, NDArray> to) {
+        from.forEach((k, v) -> mobilevit.model.Autograd.copyInto(to.get(k), v));
+    }
+}
