@@ -1,5 +1,6 @@
 package mobilevit.data;
 
+import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 
 /**
@@ -41,27 +42,52 @@ public final class EvalTransform {
     public void apply(byte[] encoded, float[] dst, int offset) throws UnreadableImageException {
         Mat image = ImageDecoding.decode(encoded, 1);
         try {
-            int h = image.rows();
-            int w = image.cols();
-            int outH;
-            int outW;
-            if (w <= h && w == resize || h <= w && h == resize) {
-                outH = h;
-                outW = w;
-            } else if (w < h) {
-                outW = resize;
-                outH = (int) ((double) (resize * h) / w);
-            } else {
-                outH = resize;
-                outW = (int) ((double) (resize * w) / h);
-            }
-            byte[] pixels = outH == h && outW == w
-                    ? RegionResize.bytes(image)
-                    : RegionResize.resize(image, 0, 0, h, w, outH, outW, interpolation);
-            ChwWriter.write(pixels, outW, (outH - crop) / 2, (outW - crop) / 2, crop, crop, false, dst, offset);
+            apply(image, dst, offset);
         } finally {
             image.release();
         }
+    }
+
+    /**
+     * Transforms an already decoded image: 8-bit BGR pixels, row-major [height, width, 3] (for
+     * images that arrive decoded, e.g. through DJL's {@code Image}).
+     */
+    public float[] applyDecoded(byte[] bgr, int height, int width) {
+        if (bgr.length != 3 * height * width) {
+            throw new IllegalArgumentException("expected " + 3 * height * width + " BGR bytes for " + height + "x"
+                    + width + ", got " + bgr.length);
+        }
+        OpenCv.load();
+        Mat image = new Mat(height, width, CvType.CV_8UC3);
+        try {
+            image.put(0, 0, bgr);
+            float[] out = new float[size()];
+            apply(image, out, 0);
+            return out;
+        } finally {
+            image.release();
+        }
+    }
+
+    private void apply(Mat image, float[] dst, int offset) {
+        int h = image.rows();
+        int w = image.cols();
+        int outH;
+        int outW;
+        if (w <= h && w == resize || h <= w && h == resize) {
+            outH = h;
+            outW = w;
+        } else if (w < h) {
+            outW = resize;
+            outH = (int) ((double) (resize * h) / w);
+        } else {
+            outH = resize;
+            outW = (int) ((double) (resize * w) / h);
+        }
+        byte[] pixels = outH == h && outW == w
+                ? RegionResize.bytes(image)
+                : RegionResize.resize(image, 0, 0, h, w, outH, outW, interpolation);
+        ChwWriter.write(pixels, outW, (outH - crop) / 2, (outW - crop) / 2, crop, crop, false, dst, offset);
     }
 
     /** The [3, crop, crop] tensor of one encoded image, flattened. */

@@ -1,0 +1,80 @@
+package mobilevit.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+
+import mobilevit.data.SyntheticImageNet;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A run stopped mid-epoch and resumed ends with the same raw weights, EMA weights and metrics.csv,
+ * bit for bit, as an uninterrupted one (CPU, fixed thread counts), dropout and augmentation on.
+ */
+@Tag("slow")
+class ExactResumeTest {
+
+    @TempDir
+    static Path dir;
+
+    static TrainConfig config;
+
+    @BeforeAll
+    static void data() throws IOException {
+        SyntheticImageNet.generate(dir.resolve("data"), 3, 12, 4, 5);
+        config = TrainConfig.load(Path.of(System.getProperty("fixtures.dir", "../fixtures")).resolveSibling("configs")
+                .resolve("demo.yaml"), List.of(
+                "data.root='" + dir.resolve("data") + "'", "model.num_classes=3", "train.epochs=2",
+                "train.batch_size=6", "sampler.base_size=64", "sampler.min_size=64", "sampler.max_size=96",
+                "sampler.num_scales=2", "eval.resize=72", "eval.crop=64", "eval.batch_size=5",
+                "train.checkpoint_every=2", "schedule.warmup_iterations=3", "train.threads=2", "data.workers=2"));
+    }
+
+    @Test
+    void stoppedAndResumedRunEqualsUninterruptedRun() throws IOException {
+        Path straight = dir.resolve("straight");
+        Trainer.Summary a = new Trainer(config, straight, null).run();
+        assertEquals(Trainer.Outcome.FINISHED, a.outcome());
+        long steps = new Trainer(config, straight, null).plannedSteps();
+        assertTrue(steps >= 8, "enough steps for a mid-epoch stop: " + steps);
+
+        Path resumed = dir.resolve("resumed");
+        long stopAt = steps / 2 + 1; // not an epoch end, not a checkpoint step: the stop itself saves
+        Trainer.Summary first = new Trainer(config, resumed, null).stopAfterStep(stopAt).run();
+        assertEquals(Trainer.Outcome.STOPPED, first.outcome());
+        Trainer.Summary second = new Trainer(config, resumed, null).run();
+        assertEquals(Trainer.Outcome.FINISHED, second.outcome());
+
+        assertEquals(Files.readString(straight.resolve("metrics.csv")), Files.readString(resumed.resolve("metrics.csv")));
+        assertEquals(3, Files.readAllLines(straight.resolve("metrics.csv")).size(), "header and two epochs");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Checkpoint.Contents x = Checkpoint.read(a.lastCheckpoint(), m);
+            Checkpoint.Contents y = Checkpoint.read(second.lastCheckpoint(), m);
+            assertBitwiseEqual(x.raw(), y.raw());
+            assertBitwiseEqual(x.ema(), y.ema());
+            assertBitwiseEqual(x.optimizer(), y.optimizer());
+            assertEquals(x.state().get("global_step"), y.state().get("global_step"));
+        }
+    }
+
+    private static void assertBitwiseEqual(NDList expected, NDList actual) {
+        assertEquals(expected.size(), actual.size());
+        for (NDArray e : expected) {
+            NDArray a = actual.get(e.getName());
+            assertArrayEquals(e.toByteArray(), a.toByteArray(), e.getName());
+        }
+    }
+}
