@@ -100,6 +100,9 @@ final class LoadingBatches implements Batches {
         }
         topUp();
         Pending head = window.poll();
+        if (head == null) {
+            throw new NoSuchElementException("closed");
+        }
         long start = System.nanoTime();
         Batch batch;
         try {
