@@ -2,6 +2,7 @@ package mobilevit.data;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import java.nio.FloatBuffer;
@@ -88,6 +89,9 @@ public final class Batch {
 
     /** The labels of shard {@code k}: int64 [n] on {@code manager}'s device. */
     public NDArray labels(NDManager manager, int k) {
+        if (labels[k].length == 0) {
+            return manager.zeros(new Shape(0), DataType.INT64);
+        }
         return manager.create(labels[k]);
     }
 

@@ -8,9 +8,4 @@ public record CropBox(int top, int left, int height, int width) {
             throw new IllegalArgumentException("invalid crop box " + top + "," + left + " " + height + "x" + width);
         }
     }
-
-    /** Whether the box lies inside an image of the given size. */
-    public boolean fitsIn(int imageHeight, int imageWidth) {
-        return top + height <= imageHeight && left + width <= imageWidth;
-    }
 }

@@ -2,6 +2,9 @@ package mobilevit.data;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -17,6 +20,7 @@ public final class EvalLoader implements AutoCloseable {
     private final int batchSize;
     private final int prefetch;
     private final ExecutorService workers;
+    private final Set<Batches> open = ConcurrentHashMap.newKeySet();
 
     public EvalLoader(ImageFolder folder, EvalTransform transform, int batchSize, int workers, int prefetchBatches) {
         if (batchSize <= 0 || prefetchBatches <= 0) {
@@ -45,16 +49,19 @@ public final class EvalLoader implements AutoCloseable {
         Scale scale = new Scale(transform.crop(), transform.crop(), batchSize);
         SampleSource source = (batch, shard, sample, index, dst, offset) ->
                 transform.apply(ImageDecoding.read(folder.path(index)), dst, offset);
-        return new LoadingBatches(workers, folder, t -> {
+        LoadingBatches batches = new LoadingBatches(workers, folder, t -> {
             int from = t * batchSize;
             int[] indices = new int[Math.min(batchSize, folder.size() - from)];
             Arrays.setAll(indices, i -> from + i);
             return new SampledBatch(0, t, scale, from, new int[][] {indices});
-        }, source, 0, batchCount(), prefetch, skippedList, "evaluation of " + folder.root());
+        }, source, 0, batchCount(), prefetch, skippedList, "evaluation of " + folder.root(), open::remove);
+        open.add(batches);
+        return batches;
     }
 
     @Override
     public void close() {
+        List.copyOf(open).forEach(Batches::close);
         workers.shutdownNow();
         try {
             workers.awaitTermination(1, TimeUnit.MINUTES);

@@ -6,18 +6,20 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -39,7 +41,8 @@ final class LoadingBatches implements Batches {
     private final int prefetch;
     private final Path skippedFile;
     private final String passName;
-    private final ArrayDeque<Pending> window = new ArrayDeque<>();
+    private final Consumer<Batches> onClose;
+    private final ConcurrentLinkedDeque<Pending> window = new ConcurrentLinkedDeque<>();
     private final List<SkippedImage> skipped = new ArrayList<>();
     private int submitted;
     private int returned;
@@ -48,9 +51,10 @@ final class LoadingBatches implements Batches {
     /**
      * Batches {@code first .. end-1} of {@code plan}. When the pass ends, the skipped images are
      * logged and, if {@code skippedFile} is not null and some were skipped, listed in that file.
+     * {@code onClose} is told once when the pass is closed.
      */
     LoadingBatches(ExecutorService workers, ImageFolder folder, IntFunction<SampledBatch> plan, SampleSource source,
-                   int first, int end, int prefetch, Path skippedFile, String passName) {
+                   int first, int end, int prefetch, Path skippedFile, String passName, Consumer<Batches> onClose) {
         this.workers = workers;
         this.folder = folder;
         this.plan = plan;
@@ -60,6 +64,7 @@ final class LoadingBatches implements Batches {
         this.prefetch = prefetch;
         this.skippedFile = skippedFile;
         this.passName = passName;
+        this.onClose = onClose;
         this.submitted = first;
         this.returned = first;
         topUp();
@@ -95,6 +100,9 @@ final class LoadingBatches implements Batches {
         }
         topUp();
         Pending head = window.poll();
+        if (head == null) {
+            throw new NoSuchElementException("closed");
+        }
         long start = System.nanoTime();
         Batch batch;
         try {
@@ -102,6 +110,8 @@ final class LoadingBatches implements Batches {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a batch", e);
+        } catch (CancellationException e) {
+            throw new IllegalStateException("the loader was closed while a batch was awaited", e);
         } catch (ExecutionException e) {
             close();
             Throwable cause = e.getCause();
@@ -119,6 +129,7 @@ final class LoadingBatches implements Batches {
         skipped.addAll(batch.skipped());
         if (returned == end) {
             summarise();
+            close();
         }
         return batch.withWait(waited);
     }
@@ -128,10 +139,17 @@ final class LoadingBatches implements Batches {
         return Collections.unmodifiableList(skipped);
     }
 
+    /** Stops preparing batches; safe to call from another thread than the consumer's, and more than once. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
-        window.clear();
+        for (Pending p = window.poll(); p != null; p = window.poll()) {
+            p.done.cancel(false);
+        }
+        onClose.accept(this);
     }
 
     private void topUp() {

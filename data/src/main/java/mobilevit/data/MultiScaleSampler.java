@@ -22,10 +22,13 @@ public final class MultiScaleSampler {
     private final int replicas;
     private final long seed;
 
-    /** The epoch whose plan was computed last. */
-    private EpochPlan cached;
+    /** The scale draws of the epoch asked for last (cheap: no permutation needed to count iterations). */
+    private EpochPlan cachedPlan;
+    /** The permutation of the epoch whose batches were asked for last. */
+    private int cachedPermutationEpoch = -1;
+    private int[] cachedPermutation;
 
-    private record EpochPlan(int epoch, int[] permutation, int[] scales, long[] starts) {}
+    private record EpochPlan(int epoch, int[] scales, long[] starts) {}
 
     public MultiScaleSampler(List<Scale> table, int datasetSize, int replicas, long seed) {
         if (table.isEmpty() || datasetSize <= 0 || replicas <= 0) {
@@ -69,11 +72,12 @@ public final class MultiScaleSampler {
         }
         Scale scale = table.get(plan.scales[iteration]);
         long first = plan.starts[iteration];
+        int[] permutation = permutation(epoch);
         int[][] shards = new int[replicas][scale.batch()];
         for (int k = 0; k < replicas; k++) {
             for (int s = 0; s < scale.batch(); s++) {
                 long position = first + (long) k * scale.batch() + s;
-                shards[k][s] = plan.permutation[(int) (position % datasetSize)];
+                shards[k][s] = permutation[(int) (position % datasetSize)];
             }
         }
         return new SampledBatch(epoch, iteration, scale, first, shards);
@@ -83,14 +87,22 @@ public final class MultiScaleSampler {
         if (epoch < 0) {
             throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
         }
-        if (cached == null || cached.epoch != epoch) {
-            cached = computePlan(epoch);
+        if (cachedPlan == null || cachedPlan.epoch != epoch) {
+            cachedPlan = scaleDraws(epoch);
         }
-        return cached;
+        return cachedPlan;
     }
 
-    private EpochPlan computePlan(int epoch) {
-        SplittableRandom scaleDraws = Seeds.random(seed, Seeds.SCALES, epoch);
+    private synchronized int[] permutation(int epoch) {
+        if (cachedPermutationEpoch != epoch) {
+            cachedPermutation = shuffled(epoch);
+            cachedPermutationEpoch = epoch;
+        }
+        return cachedPermutation;
+    }
+
+    private EpochPlan scaleDraws(int epoch) {
+        SplittableRandom draws = Seeds.random(seed, Seeds.SCALES, epoch);
         int estimate = (int) (datasetSize / ((long) replicas * table.get(0).batch())) + 2;
         int[] scales = new int[estimate];
         long[] starts = new long[estimate];
@@ -100,10 +112,14 @@ public final class MultiScaleSampler {
                 scales = Arrays.copyOf(scales, 2 * n);
                 starts = Arrays.copyOf(starts, 2 * n);
             }
-            scales[n] = scaleDraws.nextInt(table.size());
+            scales[n] = draws.nextInt(table.size());
             starts[n] = position;
             position += (long) replicas * table.get(scales[n]).batch();
         }
+        return new EpochPlan(epoch, Arrays.copyOf(scales, n), Arrays.copyOf(starts, n));
+    }
+
+    private int[] shuffled(int epoch) {
         int[] permutation = new int[datasetSize];
         for (int i = 0; i < datasetSize; i++) {
             permutation[i] = i;
@@ -115,6 +131,6 @@ public final class MultiScaleSampler {
             permutation[i] = permutation[j];
             permutation[j] = t;
         }
-        return new EpochPlan(epoch, permutation, Arrays.copyOf(scales, n), Arrays.copyOf(starts, n));
+        return permutation;
     }
 }

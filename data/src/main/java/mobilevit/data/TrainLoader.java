@@ -1,6 +1,9 @@
 package mobilevit.data;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -19,6 +22,7 @@ public final class TrainLoader implements AutoCloseable {
     private final int prefetch;
     private final long seed;
     private final ExecutorService workers;
+    private final Set<Batches> open = ConcurrentHashMap.newKeySet();
     private Path skippedListFolder;
 
     /**
@@ -75,13 +79,16 @@ public final class TrainLoader implements AutoCloseable {
             transform.apply(ImageDecoding.read(folder.path(index)), batch.scale().height(), batch.scale().width(),
                     () -> RandomDraws.seeded(seed, Seeds.SAMPLE, epoch, position), dst, offset);
         };
-        return new LoadingBatches(workers, folder, it -> sampler.batch(epoch, it), source, startIteration, end,
-                prefetch, list, "epoch " + epoch);
+        LoadingBatches batches = new LoadingBatches(workers, folder, it -> sampler.batch(epoch, it), source,
+                startIteration, end, prefetch, list, "epoch " + epoch, open::remove);
+        open.add(batches);
+        return batches;
     }
 
-    /** Stops the workers; batches already handed out stay valid. */
+    /** Closes the open passes and stops the workers; batches already handed out stay valid. */
     @Override
     public void close() {
+        List.copyOf(open).forEach(Batches::close);
         workers.shutdownNow();
         try {
             workers.awaitTermination(1, TimeUnit.MINUTES);

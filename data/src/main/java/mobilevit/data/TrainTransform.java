@@ -33,14 +33,6 @@ public final class TrainTransform {
         return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true);
     }
 
-    public RandomResizedCrop crop() {
-        return crop;
-    }
-
-    public Interpolation interpolation() {
-        return interpolation;
-    }
-
     /**
      * Transforms one encoded image into {@code dst[offset, offset + 3 * outH * outW)}. The draws
      * come from {@code draws}: crop first, then the flip. The source is asked again (and must give

@@ -134,6 +134,13 @@ class LoaderTest {
             Thread.sleep(20);
         }
         assertEquals(0, liveWorkers());
+
+        // Closing the loader closes its open passes too: nothing waits on a batch that will never come.
+        TrainLoader second = new TrainLoader(train, sampler(), TrainTransform.paper(), 2, 3, 5);
+        Batches open = second.epoch(1, 0);
+        open.next();
+        second.close();
+        assertFalse(open.hasNext());
     }
 
     private static long liveWorkers() {

@@ -115,6 +115,42 @@ class TrainTransformTest {
         assertTrue(meanAbsDiff(reducedAa, full) < 0.01);
     }
 
+    /**
+     * OpenCV applies EXIF orientation, so a JPEG marked "rotate 90" decodes with height and width
+     * swapped relative to its header: the crop is then drawn again on the decoded size.
+     */
+    @Test
+    void exifRotatedJpegIsCroppedInItsDecodedSize() throws Exception {
+        byte[] plain = TestImages.jpeg(200, 300, TrainTransformTest::pixel);
+        byte[] tiff = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0};
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(plain, 0, 2);
+        int length = 2 + 6 + tiff.length;
+        out.write(new byte[] {(byte) 0xFF, (byte) 0xE1, 0, (byte) length, 'E', 'x', 'i', 'f', 0, 0});
+        out.write(tiff);
+        out.write(plain, 2, plain.length - 2);
+        byte[] rotated = out.toByteArray();
+        assertArrayEquals(new int[] {200, 300}, ImageDecoding.jpegSize(rotated));
+        org.opencv.core.Mat decoded = ImageDecoding.decode(rotated, 1);
+        assertEquals(300, decoded.rows());
+        decoded.release();
+
+        // area 0.5, ratio 1: a 173-pixel square, 4x the output, so a 1/4 decode is tried first; its
+        // size does not match the header's, so the draws are asked for again and used at full size.
+        float[] viaHeader = new float[3 * 32 * 32];
+        float[] direct = new float[3 * 32 * 32];
+        int[] calls = new int[1];
+        new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true).apply(rotated, 32, 32,
+                () -> {
+                    calls[0]++;
+                    return new ScriptedDraws().uniforms(0.5, 0.0, 0.9).integers(20, 20);
+                }, viaHeader, 0);
+        new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false).apply(rotated, 32, 32,
+                () -> new ScriptedDraws().uniforms(0.5, 0.0, 0.9).integers(20, 20), direct, 0);
+        assertEquals(2, calls[0]);
+        assertArrayEquals(direct, viaHeader);
+    }
+
     private static float[] transform(TrainTransform t, byte[] jpeg, int out, int top, int left) throws Exception {
         float[] dst = new float[3 * out * out];
         t.apply(jpeg, out, out, () -> new ScriptedDraws().uniforms(0.5, 0.0, 0.9).integers(top, left), dst, 0);

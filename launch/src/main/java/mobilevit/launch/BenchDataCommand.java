@@ -76,7 +76,7 @@ final class BenchDataCommand implements Runnable {
             } else {
                 split = Files.isDirectory(data.resolve("train")) ? data.resolve("train") : data;
             }
-            run(split);
+            run(split, temp == null ? ImageFolder.defaultCacheFolder() : null);
         } catch (IOException e) {
             throw new UserError("benchmark failed: " + e.getMessage(), 1);
         } finally {
@@ -86,10 +86,10 @@ final class BenchDataCommand implements Runnable {
         }
     }
 
-    private void run(Path split) throws IOException {
+    private void run(Path split, Path indexCache) throws IOException {
         ImageFolder folder;
         try {
-            folder = ImageFolder.open(split);
+            folder = ImageFolder.open(split, indexCache);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

@@ -1,0 +1,66 @@
+package mobilevit.launch;
+
+import ai.djl.ndarray.NDManager;
+
+import mobilevit.model.Npy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The preprocess and synth commands end to end, and their one-line errors. */
+class DataCommandsTest {
+
+    @TempDir
+    Path tmp;
+
+    private static Path fixture(String relative) {
+        return Paths.get(System.getProperty("fixtures.dir", "../fixtures")).resolve(relative);
+    }
+
+    private static float[] npy(Path file) throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); InputStream in = Files.newInputStream(file)) {
+            return Npy.read(m, in).toFloatArray();
+        }
+    }
+
+    @Test
+    void preprocessWritesTheEvalTensorOfBothReferences() throws Exception {
+        Path out = tmp.resolve("x.npy");
+        assertEquals(0, Main.execute("preprocess", "--image", fixture("preprocess_cv2/img_500x375.jpg").toString(),
+                "--output", out.toString()));
+        assertArrayEquals(npy(fixture("preprocess_cv2/img_500x375_eval_cv2_bgr_chw.npy")), npy(out), 2f / 255);
+        assertEquals(0, Main.execute("preprocess", "--image", fixture("preprocess/img_500x375_decoded.png").toString(),
+                "--output", out.toString(), "--interpolation", "bilinear-antialias"));
+        assertArrayEquals(npy(fixture("preprocess/img_500x375_eval_bgr_chw.npy")), npy(out), 2f / 255);
+    }
+
+    @Test
+    void badInputIsExitCodeTwo() throws Exception {
+        Path text = Files.writeString(tmp.resolve("text.jpg"), "not an image");
+        String out = tmp.resolve("x.npy").toString();
+        assertEquals(2, Main.execute("preprocess", "--image", tmp.resolve("missing.jpg").toString(), "--output", out));
+        assertEquals(2, Main.execute("preprocess", "--image", text.toString(), "--output", out));
+        assertEquals(2, Main.execute("preprocess", "--image", text.toString(), "--output", out, "--interpolation", "cubic"));
+        assertEquals(2, Main.execute("synth", "--output", tmp.resolve("s").toString(), "--classes", "0"));
+        assertEquals(2, Main.execute("synth", "--output", tmp.toString()));
+        assertEquals(2, Main.execute("bench", "data", "--data", tmp.resolve("nothing").toString()));
+    }
+
+    @Test
+    void synthWritesTheLayout() {
+        Path out = tmp.resolve("synth");
+        assertEquals(0, Main.execute("synth", "--output", out.toString(), "--classes", "3", "--train-per-class", "2",
+                "--val-per-class", "1", "--seed", "4"));
+        assertTrue(Files.isDirectory(out.resolve("train/s0002-plain-triangle")));
+        assertTrue(Files.isRegularFile(out.resolve("val/s0000-plain-circle/s0000-plain-circle_00000.JPEG")));
+    }
+}
