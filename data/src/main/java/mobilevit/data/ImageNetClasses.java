@@ -31,6 +31,13 @@ public final class ImageNetClasses {
         return List.copyOf(SYNONYMS.keySet());
     }
 
+    /** "wnid name" of each class in label order ("n01440764 tench", ...), for printing results. */
+    public static List<String> labels() {
+        List<String> out = new ArrayList<>(SYNONYMS.size());
+        SYNONYMS.keySet().forEach(w -> out.add(w + " " + name(w)));
+        return out;
+    }
+
     /** The comma-separated synonyms of a wnid ("tench, Tinca tinca"), or null if it is not an ImageNet-1k class. */
     public static String synonyms(String wnid) {
         return SYNONYMS.get(wnid);

@@ -1,0 +1,92 @@
+package mobilevit.evaluation;
+
+import ai.djl.Model;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.translate.Translator;
+import ai.djl.translate.TranslatorContext;
+
+import mobilevit.data.EvalTransform;
+import mobilevit.model.MobileViT;
+import mobilevit.model.StateDict;
+import mobilevit.model.Variant;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * MobileViT through DJL's standard inference API: {@link #criteria} gives a {@link Criteria} from
+ * {@link Image} to {@link Classifications} for a safetensors weights file (released CVNets or
+ * Hugging Face weights, or a checkpoint's {@code ema.safetensors}/{@code model.safetensors}).
+ * Images get the paper's evaluation transform (shorter side 288, centre crop 256, BGR, [0, 1]).
+ */
+public final class ImageClassifier implements Translator<Image, Classifications> {
+
+    private final Path weights;
+    private final EvalTransform transform;
+    private final List<String> classNames;
+    private final int topK;
+
+    private ImageClassifier(Path weights, EvalTransform transform, List<String> classNames, int topK) {
+        this.weights = weights;
+        this.transform = transform;
+        this.classNames = classNames;
+        this.topK = topK;
+    }
+
+    /**
+     * @param weights a safetensors file of a model of {@code variant} with {@code classNames.size()} classes
+     * @param classNames the label of each output, in order
+     * @param topK classes kept in each result
+     */
+    public static Criteria<Image, Classifications> criteria(Path weights, Variant variant, List<String> classNames,
+            int topK) {
+        Path file = weights.toAbsolutePath();
+        return Criteria.builder()
+                .setTypes(Image.class, Classifications.class)
+                .optModelPath(file.getParent())
+                .optModelName(file.getFileName().toString())
+                .optEngine("PyTorch")
+                .optBlock(MobileViT.builder().setVariant(variant).optNumClasses(classNames.size()).build())
+                .optOption("hasParameter", "false") // weights come from the safetensors file, in prepare()
+                .optTranslator(new ImageClassifier(file, EvalTransform.paper(), classNames, topK))
+                .build();
+    }
+
+    /** Initialises the model's block in the model's manager and loads the weights file, once. */
+    @Override
+    public void prepare(TranslatorContext ctx) {
+        Model model = ctx.getModel();
+        MobileViT block = (MobileViT) model.getBlock();
+        synchronized (block) {
+            if (!block.isInitialized()) {
+                NDManager manager = model.getNDManager();
+                block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 256, 256));
+                try (NDManager scratch = manager.newSubManager()) {
+                    StateDict.load(block, WeightsFile.read(weights, scratch), "weights file " + weights);
+                }
+            }
+        }
+    }
+
+    @Override
+    public NDList processInput(TranslatorContext ctx, Image input) {
+        NDArray rgb = input.toNDArray(ctx.getNDManager(), Image.Flag.COLOR); // [H, W, 3] uint8, RGB
+        int h = (int) rgb.getShape().get(0);
+        int w = (int) rgb.getShape().get(1);
+        byte[] bgr = rgb.flip(2).toByteArray(); // the released weights expect BGR
+        int crop = transform.crop();
+        return new NDList(ctx.getNDManager().create(transform.applyDecoded(bgr, h, w), new Shape(3, crop, crop)));
+    }
+
+    @Override
+    public Classifications processOutput(TranslatorContext ctx, NDList list) {
+        return new Classifications(classNames, list.singletonOrThrow().softmax(-1), topK);
+    }
+}
