@@ -18,9 +18,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * {@code bench train}: full training steps (forward, backward, gradient averaging, AdamW, EMA) on a
@@ -63,10 +61,7 @@ final class BenchTrainCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager();
                 ReplicaGroup group = new ReplicaGroup(list, builder, 0, 0.1, true);
                 NDManager emaManager = NDManager.newBaseManager(group.masterDevice())) {
-            MobileViT emaModel = builder.buildInitialized(emaManager, 0);
-            Map<String, NDArray> emaState = new LinkedHashMap<>();
-            emaModel.namedParameters().forEach((k, p) -> emaState.put(k, p.getArray()));
-            Ema ema = new Ema(emaState, 0.0005);
+            Ema ema = Ema.copyOf(group.state(), builder, emaManager, 0.0005);
             AdamW adamw = new AdamW(0.9, 0.999, 1e-8, 0.01);
             NDArray images = manager.randomUniform(0, 1, new Shape(batch, 3, size, size));
             NDArray labels = manager.randomInteger(0, 1000, new Shape(batch), DataType.INT64);

@@ -173,6 +173,13 @@ public final class MobileViT extends AbstractBlock {
         }
     }
 
+    /** The array of every state entry (parameters and running statistics) by CVNets name. */
+    public Map<String, NDArray> state() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        namedParameters().forEach((name, p) -> out.put(name, p.getArray()));
+        return Collections.unmodifiableMap(out);
+    }
+
     /** Number of trainable parameter elements (BatchNorm running statistics excluded). */
     public long trainableParameterCount() {
         return namedParameters().values().stream()

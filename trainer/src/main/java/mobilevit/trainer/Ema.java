@@ -2,7 +2,10 @@ package mobilevit.trainer;
 
 import ai.djl.ndarray.NDArray;
 
+import ai.djl.ndarray.NDManager;
+
 import mobilevit.model.Autograd;
+import mobilevit.model.MobileViT;
 
 import java.util.Map;
 
@@ -15,6 +18,7 @@ public final class Ema {
 
     private final Map<String, NDArray> average;
     private final double momentum;
+    private MobileViT model;
 
     /**
      * @param average the EMA model's state, already a copy of the model's (as CVNets' deepcopy)
@@ -23,6 +27,25 @@ public final class Ema {
     public Ema(Map<String, NDArray> average, double momentum) {
         this.average = average;
         this.momentum = momentum;
+    }
+
+    /**
+     * An average held in a second model, built by {@code builder} in {@code manager} and starting
+     * as a copy of {@code initial}.
+     */
+    public static Ema copyOf(Map<String, NDArray> initial, MobileViT.Builder builder, NDManager manager,
+            double momentum) {
+        MobileViT model = builder.buildInitialized(manager, 0);
+        Map<String, NDArray> average = model.state();
+        initial.forEach((name, value) -> Autograd.copyInto(average.get(name), value));
+        Ema ema = new Ema(average, momentum);
+        ema.model = model;
+        return ema;
+    }
+
+    /** The model that holds the average (null when the average was given as plain arrays). */
+    public MobileViT model() {
+        return model;
     }
 
     /** Blends {@code state} (same names) into the average. */

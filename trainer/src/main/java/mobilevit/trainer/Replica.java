@@ -29,17 +29,15 @@ final class Replica implements AutoCloseable {
         this.manager = NDManager.newBaseManager(device);
         this.model = builder.buildInitialized(manager, seed);
         Map<String, NDArray> t = new LinkedHashMap<>();
-        Map<String, NDArray> s = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            NDArray a = e.getValue().getArray();
-            s.put(e.getKey(), a);
             if (e.getValue().requiresGradient()) {
+                NDArray a = e.getValue().getArray();
                 a.setRequiresGradient(true);
                 t.put(e.getKey(), a);
             }
         }
         trainable = Collections.unmodifiableMap(t);
-        state = Collections.unmodifiableMap(s);
+        state = model.state();
     }
 
     @Override

@@ -42,6 +42,9 @@ public final class ReplicaGroup implements AutoCloseable {
     private final ExecutorService threads;
     private final double labelSmoothing;
     private final boolean trainMode;
+    /** The averaged gradients of the last forwardBackward, owned by {@code gradientScope}. */
+    private Map<String, NDArray> averaged = Map.of();
+    private NDManager gradientScope;
 
     /**
      * @param devices one entry per replica (devices may repeat: several replicas on the CPU)
@@ -147,9 +150,6 @@ public final class ReplicaGroup implements AutoCloseable {
             }
         }
     }
-
-    private Map<String, NDArray> averaged = Map.of();
-    private NDManager gradientScope;
 
     /** Averages every replica's gradients onto replica 0, weighted by shard size. */
     private void averageGradients(long[] counts, long total) {

@@ -32,7 +32,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,15 +119,13 @@ public final class Trainer {
                         interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
                 ReplicaGroup replicas = new ReplicaGroup(devices, builder, cfg.seed, cfg.labelSmoothing, true);
                 NDManager emaManager = NDManager.newBaseManager(replicas.masterDevice())) {
-            MobileViT emaModel = builder.buildInitialized(emaManager, cfg.seed);
-            Map<String, NDArray> emaState = stateOf(emaModel);
-            Ema ema = new Ema(emaState, cfg.emaMomentum);
+            Ema ema = Ema.copyOf(replicas.state(), builder, emaManager, cfg.emaMomentum);
+            MobileViT emaModel = ema.model();
             AdamW optimizer = new AdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay);
             EpochMetrics metrics = new EpochMetrics();
             RunState state = restore(store, replicas, emaModel, optimizer, metrics);
             if (state == null) {
                 state = new RunState();
-                copyState(replicas.state(), emaState); // the EMA starts as a copy of the model
             }
             metrics.writeCsv(output.resolve("metrics.csv"));
             Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, sampler);
@@ -288,13 +285,4 @@ public final class Trainer {
         }
     }
 
-    private static Map<String, NDArray> stateOf(MobileViT model) {
-        Map<String, NDArray> s = new LinkedHashMap<>();
-        model.namedParameters().forEach((k, p) -> s.put(k, p.getArray()));
-        return s;
-    }
-
-    private static void copyState(Map<String, NDArray> from, Map<String, NDArray> to) {
-        from.forEach((k, v) -> mobilevit.model.Autograd.copyInto(to.get(k), v));
-    }
 }

@@ -20,7 +20,6 @@ import mobilevit.model.Variant;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,9 +41,8 @@ class TrainingStepFixtureTest {
                 ReplicaGroup group = new ReplicaGroup(List.of(Device.cpu()), builder, 0, 0.1, true)) {
             NDList weights = read(m, "weights/xx_small_cvnets.safetensors");
             StateDict.load(group.master(), weights, "fixture");
-            MobileViT emaModel = builder.buildInitialized(m, 0);
-            StateDict.load(emaModel, weights, "fixture");
-            Ema ema = new Ema(stateOf(emaModel), 0.0005);
+            Ema ema = Ema.copyOf(group.state(), builder, m, 0.0005); // a copy made before step 1, as CVNets'
+            MobileViT emaModel = ema.model();
             AdamW adamw = new AdamW(0.9, 0.999, 1e-8, 0.01);
 
             NDArray input = npy(m, "training/xx_small_train_input_b4_256x256.npy");
@@ -74,7 +72,7 @@ class TrainingStepFixtureTest {
             ref.getAsJsonArray("zero_gradient_params_cvnets").forEach(e -> noise.add(e.getAsString()));
             assertEquals(7, noise.size());
             compareState("raw after 3 steps", group.state(), "training/xx_small_after3.safetensors", noise, 2e-3, m);
-            compareState("EMA after 3 steps", stateOf(emaModel), "training/xx_small_ema_after3.safetensors",
+            compareState("EMA after 3 steps", emaModel.state(), "training/xx_small_ema_after3.safetensors",
                     Set.of(), 1e-4, m);
 
             double loss4 = group.forwardBackward(batch, 0, 3).loss();
@@ -93,19 +91,13 @@ class TrainingStepFixtureTest {
         }
     }
 
-    private static Map<String, NDArray> stateOf(MobileViT model) {
-        Map<String, NDArray> s = new LinkedHashMap<>();
-        model.namedParameters().forEach((k, p) -> s.put(k, p.getArray()));
-        return s;
-    }
-
     /** Loads a Hugging Face-named reference into a fresh model and compares entry by entry. */
     private static void compareState(String what, Map<String, NDArray> actual, String file, Set<String> skip,
             double atol, NDManager m) {
         MobileViT reference = MobileViT.builder().buildInitialized(m, 0);
         StateDict.load(reference, read(m, file), file);
         int compared = 0;
-        for (Map.Entry<String, NDArray> e : stateOf(reference).entrySet()) {
+        for (Map.Entry<String, NDArray> e : reference.state().entrySet()) {
             if (!skip.contains(e.getKey())) {
                 assertClose(what + " " + e.getKey(), actual.get(e.getKey()), e.getValue(), atol, 0);
                 compared++;
