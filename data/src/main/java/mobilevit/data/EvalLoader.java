@@ -2,11 +2,6 @@ package mobilevit.data;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The evaluation loader: a split in file order, in batches of a fixed size (the last one smaller),
@@ -19,8 +14,7 @@ public final class EvalLoader implements AutoCloseable {
     private final EvalTransform transform;
     private final int batchSize;
     private final int prefetch;
-    private final ExecutorService workers;
-    private final Set<Batches> open = ConcurrentHashMap.newKeySet();
+    private final WorkerPool workers;
 
     public EvalLoader(ImageFolder folder, EvalTransform transform, int batchSize, int workers, int prefetchBatches) {
         if (batchSize <= 0 || prefetchBatches <= 0) {
@@ -31,7 +25,7 @@ public final class EvalLoader implements AutoCloseable {
         this.transform = transform;
         this.batchSize = batchSize;
         this.prefetch = prefetchBatches;
-        this.workers = LoadingBatches.newWorkers(workers, "mobilevit-eval-data");
+        this.workers = new WorkerPool(workers, "mobilevit-eval-data");
     }
 
     /** Number of images of a pass (readable or not). */
@@ -49,24 +43,16 @@ public final class EvalLoader implements AutoCloseable {
         Scale scale = new Scale(transform.crop(), transform.crop(), batchSize);
         SampleSource source = (batch, shard, sample, index, dst, offset) ->
                 transform.apply(ImageDecoding.read(folder.path(index)), dst, offset);
-        LoadingBatches batches = new LoadingBatches(workers, folder, t -> {
+        return workers.pass(folder, t -> {
             int from = t * batchSize;
             int[] indices = new int[Math.min(batchSize, folder.size() - from)];
             Arrays.setAll(indices, i -> from + i);
             return new SampledBatch(0, t, scale, from, new int[][] {indices});
-        }, source, 0, batchCount(), prefetch, skippedList, "evaluation of " + folder.root(), open::remove);
-        open.add(batches);
-        return batches;
+        }, source, 0, batchCount(), prefetch, skippedList, "evaluation of " + folder.root());
     }
 
     @Override
     public void close() {
-        List.copyOf(open).forEach(Batches::close);
-        workers.shutdownNow();
-        try {
-            workers.awaitTermination(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        workers.close();
     }
 }

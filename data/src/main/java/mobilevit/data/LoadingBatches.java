@@ -16,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -68,19 +67,6 @@ final class LoadingBatches implements Batches {
         this.submitted = first;
         this.returned = first;
         topUp();
-    }
-
-    /** A pool of daemon worker threads. */
-    static ExecutorService newWorkers(int threads, String name) {
-        if (threads <= 0) {
-            throw new IllegalArgumentException("workers must be positive, got " + threads);
-        }
-        AtomicInteger n = new AtomicInteger();
-        return Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     @Override

@@ -1,11 +1,6 @@
 package mobilevit.data;
 
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The training loader: the {@link MultiScaleSampler}'s batches, each image read, augmented by the
@@ -21,8 +16,7 @@ public final class TrainLoader implements AutoCloseable {
     private final TrainTransform transform;
     private final int prefetch;
     private final long seed;
-    private final ExecutorService workers;
-    private final Set<Batches> open = ConcurrentHashMap.newKeySet();
+    private final WorkerPool workers;
     private Path skippedListFolder;
 
     /**
@@ -45,7 +39,7 @@ public final class TrainLoader implements AutoCloseable {
         this.transform = transform;
         this.prefetch = prefetchBatches;
         this.seed = seed;
-        this.workers = LoadingBatches.newWorkers(workers, "mobilevit-train-data");
+        this.workers = new WorkerPool(workers, "mobilevit-train-data");
     }
 
     /**
@@ -79,21 +73,13 @@ public final class TrainLoader implements AutoCloseable {
             transform.apply(ImageDecoding.read(folder.path(index)), batch.scale().height(), batch.scale().width(),
                     () -> RandomDraws.seeded(seed, Seeds.SAMPLE, epoch, position), dst, offset);
         };
-        LoadingBatches batches = new LoadingBatches(workers, folder, it -> sampler.batch(epoch, it), source,
-                startIteration, end, prefetch, list, "epoch " + epoch, open::remove);
-        open.add(batches);
-        return batches;
+        return workers.pass(folder, it -> sampler.batch(epoch, it), source,
+                startIteration, end, prefetch, list, "epoch " + epoch);
     }
 
     /** Closes the open passes and stops the workers; batches already handed out stay valid. */
     @Override
     public void close() {
-        List.copyOf(open).forEach(Batches::close);
-        workers.shutdownNow();
-        try {
-            workers.awaitTermination(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        workers.close();
     }
 }

@@ -1,0 +1,52 @@
+package mobilevit.data;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/** A loader's decoding threads and the passes they prepare; closing it stops both. */
+final class WorkerPool implements AutoCloseable {
+
+    private final ExecutorService executor;
+    private final Set<Batches> open = ConcurrentHashMap.newKeySet();
+
+    /** {@code threads} daemon threads named {@code name-1}, {@code name-2}, ... */
+    WorkerPool(int threads, String name) {
+        if (threads <= 0) {
+            throw new IllegalArgumentException("workers must be positive, got " + threads);
+        }
+        AtomicInteger n = new AtomicInteger();
+        executor = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts preparing batches {@code first .. end-1} of {@code plan} (see {@link LoadingBatches}). */
+    Batches pass(ImageFolder folder, IntFunction<SampledBatch> plan, SampleSource source, int first, int end,
+            int prefetch, Path skippedFile, String passName) {
+        LoadingBatches batches = new LoadingBatches(executor, folder, plan, source, first, end, prefetch, skippedFile,
+                passName, open::remove);
+        open.add(batches);
+        return batches;
+    }
+
+    /** Closes the open passes and stops the threads; batches already handed out stay valid. */
+    @Override
+    public void close() {
+        List.copyOf(open).forEach(Batches::close);
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
