@@ -42,6 +42,8 @@ Options:
   --jni-include DIR  folder with jni.h (and linux/jni_md.h); default: $JAVA_HOME/include, else the
                      JDK of the javac on PATH. A jlinked runtime made by package-gpu-bundle.sh has it.
   --work DIR         build folder (default: a temporary folder, removed after a successful build)
+  --cmake-arg ARG    one more argument for CMake's configure step (repeatable), for example
+                     -DCMAKE_CUDA_ARCHITECTURES=90 or -DCUDAToolkit_ROOT=/usr/local/cuda
   --dry-run          only detect the version and flavor and print the install path and environment
   --patch-only       copy the sources into --work DIR and apply the patch steps, then stop
   -h, --help         this text
@@ -70,12 +72,14 @@ die() {
 log() { echo "build-jni: $*" >&2; }
 
 libtorch="" source_dir="" cache="" jobs="" jni_include="" work="" mode=build
+extra_cmake=()
 while (($# > 0)); do
   case $1 in
     -h | --help) usage; exit 0 ;;
-    --source | --cache | --jobs | --jni-include | --work)
+    --source | --cache | --jobs | --jni-include | --work | --cmake-arg)
       [[ $# -ge 2 && -n $2 ]] || die 2 "$1 needs a value"
       case $1 in
+        --cmake-arg) extra_cmake+=("$2") ;;
         --source) source_dir=$2 ;;
         --cache) cache=$2 ;;
         --jobs) jobs=$2 ;;
@@ -340,6 +344,7 @@ fi
 if [[ $torch_version =~ ^(1\.13|2\.0|2\.1)\. ]]; then
   cmake_args+=(-DPT_VERSION=V1_13_X)
 fi
+cmake_args+=("${extra_cmake[@]}")
 
 log "building in $native/build (log: $build_log)"
 cmake "${cmake_args[@]}" >"$build_log" 2>&1 || fail_build "cmake could not configure the build"

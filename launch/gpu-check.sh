@@ -70,6 +70,7 @@ Options:
   --djl-source DIR   DJL's JNI sources for build-jni.sh (default: the bundle's djl/)
   --torch-dir DIR    libtorch to build against (default: python3's torch package folder)
   --jni-env FILE     skip the build: use the 'export ...' lines build-jni.sh printed earlier
+  --cmake-arg ARG    passed on to build-jni.sh (repeatable)
   --device DEV       gpuN (default gpu0); cpu runs the same flow with no GPU, to try the script
   --stages LIST      some of build,logits,train,bench-train,anchor,bench-model (default all)
   --batch N          batch of the benchmarks (default 128)
@@ -97,13 +98,15 @@ positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die 2 "$1 must be a positive integer, 
 
 bundle="" java_home="" jar="" djl_src="" torch_dir="" jni_env="" device="gpu0" stages=$ALL_STAGES
 batch=128 size=256 bench_steps=100 anchor_steps=50 time_limit=450 work="" out=""
+cmake_pass=()
 while (($# > 0)); do
   case $1 in
     -h | --help) usage; exit 0 ;;
     --bundle | --java | --jar | --djl-source | --torch-dir | --jni-env | --device | --stages | --batch | \
-      --size | --bench-steps | --anchor-steps | --time-limit | --work | --out)
+      --size | --bench-steps | --anchor-steps | --time-limit | --work | --out | --cmake-arg)
       [[ $# -ge 2 && -n $2 ]] || die 2 "$1 needs a value"
       case $1 in
+        --cmake-arg) cmake_pass+=(--cmake-arg "$2") ;;
         --bundle) bundle=$2 ;;
         --java) java_home=$2 ;;
         --jar) jar=$2 ;;
@@ -267,6 +270,12 @@ if [[ -n $jni_env ]]; then
   jni_env_file=$jni_env
 elif begin build 300; then
   jni_env_file=$work/jni.env
+  # The toolchain, for reading a failed build without another device call.
+  for tool in "nvidia-smi" "nvcc --version" "cmake --version" "c++ --version"; do
+    echo "== $tool" >>"$log"
+    read -r -a cmd <<<"$tool"
+    timeout 20 "${cmd[@]}" >>"$log" 2>&1 || echo "(not available)" >>"$log"
+  done
   if [[ -z $torch_dir ]]; then
     torch_dir=$(tb python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>>"$log" || true)
   fi
@@ -276,6 +285,7 @@ elif begin build 300; then
     args=("$torch_dir" --cache "$work/djl-cache" --work "$work/jni-build")
     [[ -z $djl_src ]] || args+=(--source "$djl_src")
     [[ ! -f $java_home/include/jni.h ]] || args+=(--jni-include "$java_home/include")
+    args+=("${cmake_pass[@]}")
     if tb bash "$here/build-jni.sh" "${args[@]}" >"$jni_env_file" 2>>"$log"; then
       exports=$(grep '^export ' "$jni_env_file" | sed 's/^export //')
       finish build ok "libtorch $(kv "$exports" PYTORCH_VERSION) $(kv "$exports" PYTORCH_FLAVOR)"
