@@ -201,7 +201,7 @@ fi
 
 archive=$out/gpu-bundle.tar.xz
 rm -f "$archive"
-tar -C "$stage/bundle" -cf - . | xz -6 -T 2 >"$archive.tmp" || die 1 "tar/xz failed"
+tar -C "$stage/bundle" -cf - . | xz -9 -T 2 >"$archive.tmp" || die 1 "tar/xz failed"
 mv -f "$archive.tmp" "$archive"
 
 for part in jre mobilevit-gpu.jar djl; do

@@ -83,6 +83,7 @@ class BuildJniScriptTest {
         "two directories|/a /b|unexpected argument: /b",
         "bad --jobs|/a --jobs 0|--jobs must be a positive integer",
         "patch-only without work|/a --patch-only|--patch-only needs --work DIR",
+        "cmake-arg without value|/a --cmake-arg|--cmake-arg needs a value",
     })
     void badArgumentsExitTwoWithOneLine(String name, String args, String message) {
         String[] argv = args == null ? new String[0] : args.split(" ");

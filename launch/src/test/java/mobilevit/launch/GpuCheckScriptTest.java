@@ -48,6 +48,7 @@ class GpuCheckScriptTest {
         "time limit|--time-limit soon|--time-limit must be a positive integer",
         "stage|--stages build,paint|--stages: unknown stage 'paint'",
         "value missing|--jar|--jar needs a value",
+        "cmake-arg missing|--cmake-arg|--cmake-arg needs a value",
         "java|--java /nonexistent/jre|--java /nonexistent/jre has no bin/java",
         "jar|--jar /nonexistent/m.jar|--jar /nonexistent/m.jar does not exist",
         "bundle|--bundle /nonexistent/b.tar.xz|--bundle /nonexistent/b.tar.xz does not exist",
