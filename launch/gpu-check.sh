@@ -26,14 +26,17 @@ with tarfile.open(sys.argv[1]) as tar:
     # the 'tar' filter keeps the runtime's executable bits (Python 3.12+ warns without a filter)
     tar.extractall(sys.argv[2], **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
 EOF
+# Prints the CUDA runtime library PyTorch loaded (else one shipped beside it).
 read -r -d '' CUDART_PY <<'EOF' || true
-import torch
+import glob, os, torch
 torch.cuda.init()
-for line in open("/proc/self/maps"):
-    path = line.split()[-1]
-    if "/libcudart.so" in path:
-        print(path)
-        break
+found = [l.split()[-1] for l in open("/proc/self/maps") if "/libcudart" in l.split()[-1]]
+if not found:
+    top = os.path.dirname(torch.__file__)
+    found = sorted(glob.glob(os.path.join(top, "lib", "libcudart*.so*"))
+                   + glob.glob(os.path.join(top, "..", "nvidia", "*", "lib", "libcudart.so*")))
+if found:
+    print(os.path.realpath(found[0]))
 EOF
 # Arguments: pairs of (our logits .npy, fixture logits .npy). Prints "true|false worst_abs_diff".
 read -r -d '' COMPARE_PY <<'EOF' || true
