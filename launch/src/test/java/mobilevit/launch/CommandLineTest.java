@@ -101,6 +101,20 @@ class CommandLineTest {
     }
 
     @Test
+    void predictPrintsTheTopFiveWithImageNetNames() {
+        Cli.Result r = Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs",
+                fixture("preprocess/img_500x375.jpg").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(6, lines.length, r.out());
+        for (int i = 1; i < 6; i++) {
+            assertTrue(lines[i].matches("\\s+\\d+\\.\\d\\d%\\s+n\\d{8} .+"), lines[i]);
+        }
+        Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs", tmp.resolve("none.jpg").toString())
+                .failsWithOneLine(2, "none.jpg does not exist");
+    }
+
+    @Test
     void unknownCommandsAndOptionsShowTheUsage() {
         Cli.Result cmd = Cli.run("fly");
         assertEquals(2, cmd.exitCode());
