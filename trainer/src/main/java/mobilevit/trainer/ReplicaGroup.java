@@ -32,7 +32,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ReplicaGroup implements AutoCloseable {
 
-    /** Creates the images [n,3,h,w] and labels [n] of one replica's shard in {@code manager}. */
+    /**
+     * Creates the images [n,3,h,w] and labels [n] of one replica's shard on {@code manager}'s
+     * device. The step owns what it returns: the arrays are attached to {@code manager} and closed
+     * with it, so return fresh arrays (a copy, not a shared array). Ownership matters beyond these
+     * two arrays: every activation of the forward joins its input's manager.
+     */
     @FunctionalInterface
     public interface ShardSource {
         NDList shard(int replica, NDManager manager);
@@ -131,6 +136,7 @@ public final class ReplicaGroup implements AutoCloseable {
     private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step) {
         try (NDManager scope = r.manager.newSubManager()) {
             NDList shard = source.shard(r.index, scope);
+            shard.attach(scope);
             NDArray images = shard.get(0);
             NDArray labels = shard.get(1);
             if (images.getShape().get(0) == 0) {
