@@ -69,7 +69,7 @@ public final class Checkpoint {
             AtomicFiles.writeString(tmp.resolve(MANIFEST), GSON.toJson(manifest));
             // A folder of this name can only be left by a run that died before pointing "last" at
             // it; the replay that led here rewrote the same state, so it is replaced.
-            deleteTree(dir);
+            remove(dir);
             Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.forceDirectory(parent);
         } finally {
@@ -153,6 +153,21 @@ public final class Checkpoint {
             }
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    /**
+     * Deletes a checkpoint folder by first renaming it out of the checkpoint names, so that a
+     * crash half-way leaves a leftover for {@link CheckpointStore#removeLeftovers} rather than a
+     * damaged folder under a checkpoint name.
+     */
+    static void remove(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
+        deleteTree(aside);
+        Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(aside);
     }
 
     static void deleteTree(Path dir) throws IOException {
