@@ -292,8 +292,13 @@ public final class Trainer {
             NDList avg = StateDict.export(emaModel, scratch);
             NDList moments = optimizer.stateTensors(scratch);
             String configYaml = cfg.toYaml();
-            return store.save(state.epoch, state.iteration,
-                    dir -> Checkpoint.write(dir, raw, avg, moments, json, configYaml), best);
+            try {
+                return store.save(state.epoch, state.iteration,
+                        dir -> Checkpoint.write(dir, raw, avg, moments, json, configYaml), best);
+            } catch (IOException e) {
+                throw new IOException("checkpoint " + store.dir().resolve(CheckpointStore.name(state.epoch,
+                        state.iteration)) + " not saved (" + e.getMessage() + ")", e);
+            }
         }
     }
 
