@@ -67,11 +67,20 @@ public final class Checkpoint {
             JsonObject manifest = new JsonObject();
             manifest.add("files", files);
             AtomicFiles.writeString(tmp.resolve(MANIFEST), GSON.toJson(manifest));
-            // A folder of this name can only be left by a run that died before pointing "last" at
-            // it; the replay that led here rewrote the same state, so it is replaced.
-            remove(dir);
+            // A folder of this name is left by a run that died before pointing "last" at it (or is
+            // a damaged one the run fell back past); the replay that led here rewrote the same
+            // state, so it is replaced: moved aside first and deleted once the new one is in place.
+            Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
+            boolean replacing = Files.exists(dir);
+            if (replacing) {
+                deleteTree(aside);
+                Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
             Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.forceDirectory(parent);
+            if (replacing) {
+                deleteTree(aside);
+            }
         } finally {
             deleteTree(tmp);
         }

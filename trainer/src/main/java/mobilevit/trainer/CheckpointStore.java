@@ -60,10 +60,13 @@ public final class CheckpointStore {
     public Path save(int epoch, int iteration, Writer writer, boolean isBest) throws IOException {
         Path target = dir.resolve(name(epoch, iteration));
         writer.write(target);
-        pointTo(LAST, target);
+        // "best" before "last": a process killed between the two resumes from the previous
+        // checkpoint, replays this one and decides "best" again; the other way round, "best"
+        // would stay behind for good (and its checkpoint be pruned).
         if (isBest) {
             pointTo(BEST, target);
         }
+        pointTo(LAST, target);
         prune();
         return target;
     }

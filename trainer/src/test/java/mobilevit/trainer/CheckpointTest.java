@@ -180,4 +180,15 @@ class CheckpointTest {
                     s.map(p -> p.getFileName().toString()).sorted().toList(), "nothing left of the pruned folder");
         }
     }
+
+    @Test
+    void bestIsPointedAtBeforeLastSoThatACrashBetweenThemCannotLoseIt() throws IOException {
+        CheckpointStore store = new CheckpointStore(run, 3);
+        save(store, 1, 0, true);
+        // last.json cannot be replaced (a folder in its place): the save stops at that pointer
+        Files.delete(store.dir().resolve(CheckpointStore.LAST));
+        Files.createDirectories(store.dir().resolve(CheckpointStore.LAST).resolve("x"));
+        assertThrows(IOException.class, () -> save(store, 2, 0, true));
+        assertEquals(store.dir().resolve("e0002-i000000"), store.pointer(CheckpointStore.BEST).orElseThrow());
+    }
 }
