@@ -406,6 +406,26 @@ class FaultInjectionTest {
             List<String> expected = Files.readAllLines(reference.resolve("metrics.csv"));
             if (got.isEmpty() || got.size() > expected.size() || !got.equals(expected.subList(0, got.size()))) {
                 problems.add("corrupted: metrics.csv is not the reference's first rows: " + got);
+            } else if (got.size() > 1) {
+                // best.json names the finished epoch with the highest EMA top-1 (the first of equals),
+                // or an epoch end saved after it that last.json does not name yet
+                int column = List.of(got.get(0).split(",")).indexOf("ema_top1");
+                int bestEpoch = 0;
+                double bestTop1 = -1;
+                for (int i = 1; i < got.size(); i++) {
+                    double top1 = Double.parseDouble(got.get(i).split(",")[column]);
+                    if (top1 > bestTop1) {
+                        bestTop1 = top1;
+                        bestEpoch = i;
+                    }
+                }
+                String expectedBest = checkpointName(bestEpoch, 0);
+                String best = RunFiles.pointer(run, "best.json");
+                boolean ahead = best != null && last != null && best.endsWith("-i000000")
+                        && RunFiles.order(best) > RunFiles.order(last);
+                if (!expectedBest.equals(best) && !ahead) {
+                    problems.add("lost: best.json names " + best + ", not " + expectedBest);
+                }
             }
         }
         if (!Files.isRegularFile(run.resolve("config.yaml")) || !Files.readString(run.resolve("config.yaml"))
@@ -799,6 +819,7 @@ class FaultInjectionTest {
     private static void assertEqualsReference(Path run) throws IOException {
         String last = RunFiles.pointer(reference, "last.json");
         assertEquals(last, RunFiles.pointer(run, "last.json"));
+        assertEquals(RunFiles.pointer(reference, "best.json"), RunFiles.pointer(run, "best.json"));
         assertEquals(RunFiles.checkpoints(reference), RunFiles.checkpoints(run), "the same checkpoints are kept");
         Path a = RunFiles.checkpointsDir(reference).resolve(last);
         Path b = RunFiles.checkpointsDir(run).resolve(last);
