@@ -67,11 +67,20 @@ public final class Checkpoint {
             JsonObject manifest = new JsonObject();
             manifest.add("files", files);
             AtomicFiles.writeString(tmp.resolve(MANIFEST), GSON.toJson(manifest));
-            // A folder of this name can only be left by a run that died before pointing "last" at
-            // it; the replay that led here rewrote the same state, so it is replaced.
-            deleteTree(dir);
+            // A folder of this name is left by a run that died before pointing "last" at it (or is
+            // a damaged one the run fell back past); the replay that led here rewrote the same
+            // state, so it is replaced: moved aside first and deleted once the new one is in place.
+            Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
+            boolean replacing = Files.exists(dir);
+            if (replacing) {
+                deleteTree(aside);
+                Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
             Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.forceDirectory(parent);
+            if (replacing) {
+                deleteTree(aside);
+            }
         } finally {
             deleteTree(tmp);
         }
@@ -153,6 +162,21 @@ public final class Checkpoint {
             }
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    /**
+     * Deletes a checkpoint folder by first renaming it out of the checkpoint names, so that a
+     * crash half-way leaves a leftover for {@link CheckpointStore#removeLeftovers} rather than a
+     * damaged folder under a checkpoint name.
+     */
+    static void remove(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
+        deleteTree(aside);
+        Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(aside);
     }
 
     static void deleteTree(Path dir) throws IOException {

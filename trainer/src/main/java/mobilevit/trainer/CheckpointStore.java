@@ -32,6 +32,8 @@ public final class CheckpointStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
     private static final Pattern NAME = Pattern.compile("e(\\d{4,})-i(\\d{6,})");
+    /** What an interrupted write leaves: a checkpoint folder being filled or removed, a pointer's temporary file. */
+    private static final Pattern LEFTOVER = Pattern.compile("\\.e\\d{4,}-i\\d{6,}\\..+|\\.(last|best)\\.json\\..+\\.tmp");
     static final String LAST = "last.json";
     static final String BEST = "best.json";
 
@@ -58,10 +60,13 @@ public final class CheckpointStore {
     public Path save(int epoch, int iteration, Writer writer, boolean isBest) throws IOException {
         Path target = dir.resolve(name(epoch, iteration));
         writer.write(target);
-        pointTo(LAST, target);
+        // "best" before "last": a process killed between the two resumes from the previous
+        // checkpoint, replays this one and decides "best" again; the other way round, "best"
+        // would stay behind for good (and its checkpoint be pruned).
         if (isBest) {
             pointTo(BEST, target);
         }
+        pointTo(LAST, target);
         prune();
         return target;
     }
@@ -85,9 +90,30 @@ public final class CheckpointStore {
         for (int i = keep; i < all.size(); i++) {
             Path p = all.get(i);
             if (!best.map(p::equals).orElse(false) && !last.map(p::equals).orElse(false)) {
-                Checkpoint.deleteTree(p);
+                Checkpoint.remove(p);
             }
         }
+    }
+
+    /**
+     * Deletes what a process killed while writing left in the checkpoints folder: partly written
+     * or partly removed checkpoint folders (hidden, never under a checkpoint name) and temporary
+     * pointer files. Only for the one process that trains in this run folder, before it starts.
+     *
+     * @return the number of entries deleted
+     */
+    public int removeLeftovers() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        List<Path> found;
+        try (Stream<Path> s = Files.list(dir)) {
+            found = s.filter(p -> LEFTOVER.matcher(p.getFileName().toString()).matches()).toList();
+        }
+        for (Path p : found) {
+            Checkpoint.deleteTree(p);
+        }
+        return found.size();
     }
 
     /** The checkpoint a pointer file names, if the file exists and is readable. */

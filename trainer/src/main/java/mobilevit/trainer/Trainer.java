@@ -36,6 +36,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * MobileViT training as the paper's recipe does it: multi-scale batches over N replicas, AdamW,
@@ -45,6 +47,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Trainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    /** Temporary files of whole-file writes into the run folder (metrics.csv, ...) that a killed run left. */
+    private static final Pattern RUN_LEFTOVER = Pattern.compile(
+            "\\.(metrics\\.csv|config\\.yaml|skipped-.+\\.txt)\\.\\d+\\.tmp");
 
     /** How a run ended. */
     public enum Outcome { FINISHED, STOPPED }
@@ -112,6 +117,10 @@ public final class Trainer {
         LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
                 cfg.scheduleMode, cfg.epochs, totalSteps - 1);
         CheckpointStore store = new CheckpointStore(output, cfg.keepCheckpoints);
+        int leftovers = store.removeLeftovers() + removeLeftovers(output);
+        if (leftovers > 0) {
+            LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
+        }
 
         try (TrainLoader loader = new TrainLoader(trainSet, sampler, augmentation, cfg.workers, cfg.prefetch, cfg.seed)
                         .skippedListFolder(output);
@@ -280,9 +289,25 @@ public final class Trainer {
             NDList avg = StateDict.export(emaModel, scratch);
             NDList moments = optimizer.stateTensors(scratch);
             String configYaml = cfg.toYaml();
-            return store.save(state.epoch, state.iteration,
-                    dir -> Checkpoint.write(dir, raw, avg, moments, json, configYaml), best);
+            try {
+                return store.save(state.epoch, state.iteration,
+                        dir -> Checkpoint.write(dir, raw, avg, moments, json, configYaml), best);
+            } catch (IOException e) {
+                throw new IOException("checkpoint " + store.dir().resolve(CheckpointStore.name(state.epoch,
+                        state.iteration)) + " not saved (" + e.getMessage() + ")", e);
+            }
         }
     }
 
+    private static int removeLeftovers(Path runDir) throws IOException {
+        List<Path> found;
+        try (Stream<Path> s = Files.list(runDir)) {
+            found = s.filter(p -> RUN_LEFTOVER.matcher(p.getFileName().toString()).matches()
+                    && Files.isRegularFile(p)).toList();
+        }
+        for (Path p : found) {
+            Files.deleteIfExists(p);
+        }
+        return found.size();
+    }
 }

@@ -149,4 +149,46 @@ class CheckpointTest {
                     s.map(p -> p.getFileName().toString()).sorted().toList(), "no partial folder or temporary file left");
         }
     }
+
+    @Test
+    void leftoversOfAKilledWriteAreRemovedAndCheckpointsKept() throws IOException {
+        CheckpointStore store = new CheckpointStore(run, 3);
+        Path good = save(store, 1, 0, false);
+        // what SIGKILL leaves: a checkpoint folder being filled, one being removed, a pointer's temporary file
+        Path filling = Files.createDirectories(store.dir().resolve(".e0001-i000010.4242"));
+        Files.writeString(filling.resolve(Checkpoint.RAW), "half");
+        Path removing = Files.createDirectories(store.dir().resolve(".e0000-i000005.removed"));
+        Files.writeString(removing.resolve(Checkpoint.STATE), "{}");
+        Files.writeString(store.dir().resolve(".last.json.123456789.tmp"), "{");
+        assertEquals(3, store.removeLeftovers());
+        try (Stream<Path> s = Files.list(store.dir())) {
+            assertEquals(List.of(good.getFileName().toString(), CheckpointStore.LAST),
+                    s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertEquals(good, store.latestIntact(manager).orElseThrow().dir());
+        assertEquals(0, store.removeLeftovers());
+    }
+
+    @Test
+    void pruningRenamesAFolderAwayBeforeDeletingIt() throws IOException {
+        CheckpointStore store = new CheckpointStore(run, 1);
+        Path first = save(store, 1, 0, false);
+        Path second = save(store, 1, 10, false);
+        assertFalse(Files.exists(first));
+        try (Stream<Path> s = Files.list(store.dir())) {
+            assertEquals(List.of(second.getFileName().toString(), CheckpointStore.LAST),
+                    s.map(p -> p.getFileName().toString()).sorted().toList(), "nothing left of the pruned folder");
+        }
+    }
+
+    @Test
+    void bestIsPointedAtBeforeLastSoThatACrashBetweenThemCannotLoseIt() throws IOException {
+        CheckpointStore store = new CheckpointStore(run, 3);
+        save(store, 1, 0, true);
+        // last.json cannot be replaced (a folder in its place): the save stops at that pointer
+        Files.delete(store.dir().resolve(CheckpointStore.LAST));
+        Files.createDirectories(store.dir().resolve(CheckpointStore.LAST).resolve("x"));
+        assertThrows(IOException.class, () -> save(store, 2, 0, true));
+        assertEquals(store.dir().resolve("e0002-i000000"), store.pointer(CheckpointStore.BEST).orElseThrow());
+    }
 }
