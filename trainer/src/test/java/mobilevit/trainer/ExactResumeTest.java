@@ -22,7 +22,10 @@ import java.util.List;
 
 /**
  * A run stopped mid-epoch and resumed ends with the same raw weights, EMA weights and metrics.csv,
- * bit for bit, as an uninterrupted one (CPU, fixed thread counts), dropout and augmentation on.
+ * bit for bit, as an uninterrupted one (CPU, one PyTorch thread, two decoding threads), dropout and
+ * augmentation on. With two PyTorch threads this test failed in 2 of about 8 runs on a heavily loaded
+ * machine (the losses of the two runs parted before any stop), so bit-exactness is promised for one
+ * intra-op thread only.
  */
 @Tag("slow")
 class ExactResumeTest {
@@ -40,7 +43,7 @@ class ExactResumeTest {
                 "data.root='" + dir.resolve("data") + "'", "model.num_classes=3", "train.epochs=2",
                 "train.batch_size=6", "sampler.base_size=64", "sampler.min_size=64", "sampler.max_size=96",
                 "sampler.num_scales=2", "eval.resize=72", "eval.crop=64", "eval.batch_size=5",
-                "train.checkpoint_every=2", "schedule.warmup_iterations=3", "train.threads=2", "data.workers=2"));
+                "train.checkpoint_every=2", "schedule.warmup_iterations=3", "train.threads=1", "data.workers=2"));
     }
 
     @Test
