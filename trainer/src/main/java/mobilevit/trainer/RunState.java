@@ -1,5 +1,6 @@
 package mobilevit.trainer;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
 /**
@@ -38,16 +39,30 @@ final class RunState {
         return o;
     }
 
+    /**
+     * Reads what {@link #toJson} wrote.
+     *
+     * @throws IllegalArgumentException naming the first field that is missing or not a number
+     */
     static RunState fromJson(JsonObject o) {
         RunState s = new RunState();
-        s.epoch = o.get("epoch").getAsInt();
-        s.iteration = o.get("iteration").getAsInt();
-        s.step = o.get("global_step").getAsLong();
-        s.epochLossSum = o.get("epoch_loss_sum").getAsDouble();
-        s.epochImages = o.get("epoch_images").getAsLong();
-        s.epochSkipped = o.get("epoch_skipped").getAsLong();
-        s.lastLr = o.get("last_lr").getAsDouble();
+        s.epoch = (int) number(o, "epoch").longValue();
+        s.iteration = (int) number(o, "iteration").longValue();
+        s.step = number(o, "global_step").longValue();
+        s.epochLossSum = number(o, "epoch_loss_sum").doubleValue();
+        s.epochImages = number(o, "epoch_images").longValue();
+        s.epochSkipped = number(o, "epoch_skipped").longValue();
+        s.lastLr = number(o, "last_lr").doubleValue();
         return s;
+    }
+
+    /** A numeric field of the state. */
+    static Number number(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalArgumentException("state.json: '" + key + "' is missing or not a number");
+        }
+        return e.getAsNumber();
     }
 
     /** Starts the next epoch. */

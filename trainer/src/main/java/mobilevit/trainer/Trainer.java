@@ -248,15 +248,19 @@ public final class Trainer {
                 StateDict.load(replicas.master(), c.raw(), c.dir().resolve(Checkpoint.RAW).toString());
                 StateDict.load(emaModel, c.ema(), c.dir().resolve(Checkpoint.EMA).toString());
                 RunState state = RunState.fromJson(c.state());
-                optimizer.load(c.optimizer(), c.state().get("optimizer_steps").getAsLong(), replicas.trainable());
+                optimizer.load(c.optimizer(), RunState.number(c.state(), "optimizer_steps").longValue(),
+                        replicas.trainable());
+                if (!c.state().has("metrics") || !c.state().get("metrics").isJsonArray()) {
+                    throw new IllegalArgumentException("state.json: 'metrics' is missing or not a list");
+                }
                 EpochMetrics saved = EpochMetrics.fromJson(c.state().getAsJsonArray("metrics"));
                 saved.rows().forEach(metrics::add);
                 replicas.broadcast();
                 LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch + 1, state.iteration,
                         state.step);
                 return state;
-            } catch (IllegalArgumentException | NullPointerException | IllegalStateException e) {
-                throw new CorruptCheckpointException(c.dir() + " does not fit this configuration: " + e.getMessage());
+            } catch (IllegalArgumentException | IllegalStateException | com.google.gson.JsonParseException e) {
+                throw new CorruptCheckpointException(c.dir() + " cannot be resumed: " + e.getMessage());
             }
         }
     }

@@ -191,4 +191,20 @@ class CheckpointTest {
         assertThrows(IOException.class, () -> save(store, 2, 0, true));
         assertEquals(store.dir().resolve("e0002-i000000"), store.pointer(CheckpointStore.BEST).orElseThrow());
     }
+
+    @Test
+    void aStateWithAMissingOrWrongFieldIsNamed() {
+        RunState s = new RunState();
+        s.epoch = 2;
+        s.step = 40;
+        JsonObject json = s.toJson(7);
+        assertEquals(40, RunState.fromJson(json).step);
+        json.add("epoch", new com.google.gson.JsonArray());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunState.fromJson(json));
+        assertEquals("state.json: 'epoch' is missing or not a number", e.getMessage());
+        json.addProperty("epoch", 2);
+        json.remove("global_step");
+        assertEquals("state.json: 'global_step' is missing or not a number",
+                assertThrows(IllegalArgumentException.class, () -> RunState.fromJson(json)).getMessage());
+    }
 }
