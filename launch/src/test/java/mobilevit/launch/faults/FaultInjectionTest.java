@@ -3,6 +3,8 @@ package mobilevit.launch.faults;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import mobilevit.data.BadImages;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;

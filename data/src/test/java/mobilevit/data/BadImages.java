@@ -1,4 +1,4 @@
-package mobilevit.launch.faults;
+package mobilevit.data;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
@@ -18,17 +18,18 @@ import javax.imageio.stream.ImageOutputStream;
 
 /**
  * The kinds of broken or unusual files an ImageNet-like folder holds, written into a class folder:
- * some cannot be decoded at all and must be skipped and counted, the others must be used.
+ * some cannot be decoded at all and must be skipped and counted, the others must be used. Shared
+ * with the fault-injection suite through this module's test jar.
  */
-final class BadImages {
+public final class BadImages {
 
     /** Files no decoder can read: skipped and counted. */
-    static final List<String> UNREADABLE = List.of("zero_bytes.JPEG", "header_only.JPEG", "html_text.JPEG");
+    public static final List<String> UNREADABLE = List.of("zero_bytes.JPEG", "header_only.JPEG", "html_text.JPEG");
     /** Odd but readable files: trained on and evaluated. */
-    static final List<String> READABLE = List.of("cut_in_scan.JPEG", "png_named.JPEG", "grayscale.JPEG",
+    public static final List<String> READABLE = List.of("cut_in_scan.JPEG", "png_named.JPEG", "grayscale.JPEG",
             "cmyk.JPEG");
     /** A folder named like an image: not an image at all. */
-    static final String FOLDER = "folder.JPEG";
+    public static final String FOLDER = "folder.JPEG";
 
     private BadImages() {}
 
@@ -36,7 +37,7 @@ final class BadImages {
      * Writes the corpus into {@code classDir}, cutting the truncated ones from {@code goodJpeg}
      * (a JPEG of the dataset).
      */
-    static void write(Path classDir, Path goodJpeg) throws IOException {
+    public static void write(Path classDir, Path goodJpeg) throws IOException {
         byte[] jpeg = Files.readAllBytes(goodJpeg);
         Files.write(classDir.resolve("zero_bytes.JPEG"), new byte[0]);
         Files.write(classDir.resolve("header_only.JPEG"), Arrays.copyOf(jpeg, 300));
