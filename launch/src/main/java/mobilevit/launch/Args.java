@@ -1,10 +1,18 @@
 package mobilevit.launch;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import mobilevit.evaluation.WeightsFile;
 
 import mobilevit.model.Devices;
+import mobilevit.model.MobileViT;
+import mobilevit.model.Npy;
 import mobilevit.model.Variant;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,6 +57,25 @@ final class Args {
     static void checkImageSize(int h, int w) {
         if (h < 32 || w < 32) {
             throw new UserError("image size must be at least 32x32, got " + h + "x" + w);
+        }
+    }
+
+    /** A model of {@code variant} loaded from a safetensors file (CVNets or Hugging Face names). */
+    static MobileViT model(Path weights, Variant variant, int classes, NDManager manager) {
+        try {
+            return WeightsFile.loadModel(existingFile("weights file", weights), variant, classes, manager);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** An .npy file's array in {@code manager}; {@code what} names it in errors. */
+    static NDArray npy(String what, Path file, NDManager manager) {
+        existingFile(what, file);
+        try (InputStream in = Files.newInputStream(file)) {
+            return Npy.read(manager, in);
+        } catch (IOException e) {
+            throw new UserError("cannot read " + what + " " + file + ": " + e.getMessage());
         }
     }
 

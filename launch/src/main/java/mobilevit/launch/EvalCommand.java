@@ -12,7 +12,6 @@ import mobilevit.data.ImageFolder;
 import mobilevit.data.Interpolation;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 import mobilevit.model.Variant;
@@ -124,12 +123,7 @@ final class EvalCommand implements Runnable {
                 numClasses = classes == null ? 1000 : classes;
                 Args.positive("--classes", numClasses);
                 Variant v = Args.variant(variant == null ? "xxs" : variant);
-                try {
-                    models.put("weights", WeightsFile.loadModel(Args.existingFile("weights file", source.weights), v,
-                            numClasses, manager));
-                } catch (IllegalArgumentException e) {
-                    throw new UserError(e.getMessage());
-                }
+                models.put("weights", Args.model(source.weights, v, numClasses, manager));
             }
             if (folder.classes().size() > numClasses) {
                 throw new UserError(split + " has " + folder.classes().size() + " classes but the model has "

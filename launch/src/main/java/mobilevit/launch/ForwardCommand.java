@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 
 import mobilevit.data.AtomicFiles;
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
@@ -18,8 +17,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** {@code forward}: eval-mode logits of an NCHW float32 .npy input. */
@@ -51,13 +48,7 @@ final class ForwardCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
             Autograd.setEnabled(false);
             NDArray x = readInput(manager);
-            MobileViT model;
-            try {
-                model = WeightsFile.loadModel(Args.existingFile("weights file", weights),
-                        Args.variant(variant), classes, manager);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage());
-            }
+            MobileViT model = Args.model(weights, Args.variant(variant), classes, manager);
             NDArray logits = model.forward(new ParameterStore(manager, false), new NDList(x), false)
                     .singletonOrThrow();
             NDArray cpuLogits = logits.toDevice(Device.cpu(), false);
@@ -69,13 +60,7 @@ final class ForwardCommand implements Runnable {
     }
 
     private NDArray readInput(NDManager manager) {
-        Args.existingFile("input", input);
-        NDArray x;
-        try (InputStream in = Files.newInputStream(input)) {
-            x = Npy.read(manager, in).toDevice(manager.getDevice(), false);
-        } catch (IOException e) {
-            throw new UserError("cannot read input " + input + ": " + e.getMessage());
-        }
+        NDArray x = Args.npy("input", input, manager).toDevice(manager.getDevice(), false);
         Shape s = x.getShape();
         if (x.getDataType() != DataType.FLOAT32 || s.dimension() != 4 || s.get(1) != 3
                 || s.get(0) < 1 || s.get(2) < 32 || s.get(3) < 32) {

@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 
 import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.MobileViT;
-import mobilevit.model.Npy;
 import mobilevit.model.StateDict;
 import mobilevit.trainer.AdamW;
 import mobilevit.trainer.ReplicaGroup;
@@ -16,8 +15,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -72,8 +69,8 @@ final class OverfitCommand implements Runnable {
                 .optClassifierDropout(0).optTransformerDropout(0);
         try (NDManager manager = NDManager.newBaseManager();
                 ReplicaGroup group = new ReplicaGroup(List.of(Args.device(device)), builder, 0, labelSmoothing, true)) {
-            NDArray x = readNpy(manager, input, "input");
-            NDArray y = readNpy(manager, labels, "labels");
+            NDArray x = Args.npy("input", input, manager);
+            NDArray y = Args.npy("labels", labels, manager);
             if (x.getDataType() != DataType.FLOAT32 || x.getShape().dimension() != 4 || x.getShape().get(1) != 3) {
                 throw new UserError("input " + input + " is " + x.getDataType().asNumpy() + " " + x.getShape()
                         + "; expected float32 [N,3,H,W]");
@@ -105,15 +102,6 @@ final class OverfitCommand implements Runnable {
             }
         } catch (IOException e) {
             throw new UserError("cannot write " + output + ": " + e.getMessage(), 1);
-        }
-    }
-
-    private static NDArray readNpy(NDManager manager, Path file, String what) {
-        Args.existingFile(what, file);
-        try (InputStream in = Files.newInputStream(file)) {
-            return Npy.read(manager, in);
-        } catch (IOException e) {
-            throw new UserError("cannot read " + what + " " + file + ": " + e.getMessage());
         }
     }
 }

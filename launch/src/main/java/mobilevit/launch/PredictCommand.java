@@ -11,7 +11,6 @@ import mobilevit.data.ImageDecoding;
 import mobilevit.data.ImageNetClasses;
 import mobilevit.data.Interpolation;
 import mobilevit.data.UnreadableImageException;
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 
@@ -59,13 +58,7 @@ final class PredictCommand implements Runnable {
         List<String> wnids = classes == 1000 ? ImageNetClasses.wnids() : null;
         try (NDManager manager = NDManager.newBaseManager()) {
             Autograd.setEnabled(false);
-            MobileViT model;
-            try {
-                model = WeightsFile.loadModel(Args.existingFile("weights file", weights), Args.variant(variant), classes,
-                        manager);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage());
-            }
+            MobileViT model = Args.model(weights, Args.variant(variant), classes, manager);
             int k = Math.min(top, classes);
             for (Path image : images) {
                 float[] chw;
