@@ -13,7 +13,6 @@ import mobilevit.data.SyntheticImageNet;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
-import mobilevit.model.StateDict;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
 import mobilevit.trainer.ConfigException;
@@ -121,12 +120,8 @@ final class DemoCommand implements Runnable {
             Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(run), manager);
             Map<String, MobileViT> models = new LinkedHashMap<>();
             MobileViT.Builder b = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses);
-            MobileViT raw = b.buildInitialized(manager, 0);
-            StateDict.load(raw, c.raw(), "raw weights");
-            MobileViT ema = b.buildInitialized(manager, 0);
-            StateDict.load(ema, c.ema(), "EMA weights");
-            models.put("raw", raw);
-            models.put("ema", ema);
+            models.put("raw", EvalCommand.fromCheckpoint(b, manager, c, false));
+            models.put("ema", EvalCommand.fromCheckpoint(b, manager, c, true));
             ImageFolder val = ImageFolder.open(Path.of(cfg.dataRoot).resolve("val"));
             Evaluator.Result r;
             try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.evalResize, cfg.evalCrop,

@@ -13,7 +13,6 @@ import mobilevit.data.Interpolation;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
-import mobilevit.model.StateDict;
 import mobilevit.model.Variant;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
@@ -111,10 +110,10 @@ final class EvalCommand implements Runnable {
                 interp = cfg.interpolation;
                 MobileViT.Builder b = MobileViT.builder().setVariant(cfg.variant).optNumClasses(numClasses);
                 if (which == null || which.ema) {
-                    models.put("ema", load(b, manager, c, true));
+                    models.put("ema", fromCheckpoint(b, manager, c, true));
                 }
                 if (which == null || which.raw) {
-                    models.put("raw", load(b, manager, c, false));
+                    models.put("raw", fromCheckpoint(b, manager, c, false));
                 }
             } else {
                 if (which != null) {
@@ -155,10 +154,10 @@ final class EvalCommand implements Runnable {
         }
     }
 
-    private static MobileViT load(MobileViT.Builder b, NDManager manager, Checkpoint.Contents c, boolean ema) {
+    /** A model holding a checkpoint's raw or EMA weights. */
+    static MobileViT fromCheckpoint(MobileViT.Builder b, NDManager manager, Checkpoint.Contents c, boolean ema) {
         MobileViT m = b.buildInitialized(manager, 0);
-        StateDict.load(m, ema ? c.ema() : c.raw(), c.dir().resolve(ema ? "ema.safetensors" : "model.safetensors")
-                .toString());
+        c.loadWeights(m, ema);
         return m;
     }
 

@@ -10,6 +10,8 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.AtomicFiles;
+import mobilevit.model.MobileViT;
+import mobilevit.model.StateDict;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +43,17 @@ public final class Checkpoint {
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
     /** What a checkpoint holds once read. */
-    public record Contents(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml) {}
+    public record Contents(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml) {
+
+        /**
+         * Copies the raw or the EMA weights into {@code model}.
+         *
+         * @throws mobilevit.model.WeightsMismatchException naming the file when they do not fit
+         */
+        public void loadWeights(MobileViT model, boolean ema) {
+            StateDict.load(model, ema ? ema() : raw(), dir.resolve(ema ? EMA : RAW).toString());
+        }
+    }
 
     private Checkpoint() {}
 

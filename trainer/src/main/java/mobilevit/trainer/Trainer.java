@@ -245,8 +245,8 @@ public final class Trainer {
             Checkpoint.Contents c = found.get();
             warnAboutConfigChanges(c);
             try {
-                StateDict.load(replicas.master(), c.raw(), c.dir().resolve(Checkpoint.RAW).toString());
-                StateDict.load(emaModel, c.ema(), c.dir().resolve(Checkpoint.EMA).toString());
+                c.loadWeights(replicas.master(), false);
+                c.loadWeights(emaModel, true);
                 RunState state = RunState.fromJson(c.state());
                 optimizer.load(c.optimizer(), RunState.number(c.state(), "optimizer_steps").longValue(),
                         replicas.trainable());
