@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -118,7 +117,7 @@ public final class StateDict {
     }
 
     /**
-     * Copies named tensors into the model, converting to float32 and to each parameter's device.
+     * Copies named tensors into the model, converting to each parameter's data type and device.
      * BatchNorm {@code num_batches_tracked} entries are ignored.
      *
      * @param source what the tensors came from, for the error message
@@ -170,9 +169,9 @@ public final class StateDict {
                     + "; " + describe("mis-shaped", misShaped));
         }
         for (Map.Entry<Parameter, NDArray> e : matched.entrySet()) {
-            NDArray value = e.getValue();
-            try (NDArray f32 = value.toType(DataType.FLOAT32, true)) {
-                Autograd.copyInto(e.getKey().getArray(), f32);
+            NDArray target = e.getKey().getArray();
+            try (NDArray converted = e.getValue().toType(target.getDataType(), true)) {
+                Autograd.copyInto(target, converted);
             }
         }
         return naming;
@@ -209,12 +208,25 @@ public final class StateDict {
     public static NDList export(MobileViT model, NDManager manager) {
         NDList out = new NDList();
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            NDArray source = e.getValue().getArray();
-            NDArray copy = Autograd.withoutGrad(() -> source.toDevice(Device.cpu(), true));
+            NDArray copy = cpuCopy(e.getValue().getArray());
             copy.attach(manager);
             copy.setName(e.getKey());
             out.add(copy);
         }
         return out;
+    }
+
+    /**
+     * A copy of {@code array} in CPU memory that shares nothing with it, outside the graph. (DJL's
+     * {@code toDevice(cpu, true)} returns a new handle on the same memory when the array is
+     * already on the CPU, since PyTorch's {@code to()} copies only when something changes.)
+     */
+    public static NDArray cpuCopy(NDArray array) {
+        return Autograd.withoutGrad(() -> {
+            if (array.getDevice().equals(Device.cpu())) {
+                return array.duplicate();
+            }
+            return array.toDevice(Device.cpu(), false);
+        });
     }
 }
