@@ -8,7 +8,7 @@
 #   train        the fixture training step (`mobilevit overfit`, 4 steps) on the GPU and on the CPU:
 #                the losses agree within 1e-3, TF32 off
 #   bench-train  `mobilevit bench train` on the GPU: our images/s of the whole training step
-#   anchor       PyTorch's own eager fp32 training step of MobileViT-XXS (pytorch_anchor.py)
+#   anchor       PyTorch's own eager fp32 training step of MobileViT-XXS (torch_step.py)
 #   bench-model  `mobilevit bench model` on the GPU
 # then a summary table and, as the last line, name=value pairs (ours_train_img_s, torch_train_img_s,
 # ratio, logits_ok, train_step_ok, ...). The device call, with carry [".gpu-bundle"]:
@@ -439,7 +439,7 @@ if begin anchor 150; then
   log=$out/anchor.log
   anchor_device=cpu
   [[ -z $gpu_index ]] || anchor_device=cuda:$gpu_index
-  if tb python3 "$here/pytorch_anchor.py" --device "$anchor_device" --batch "$batch" --size "$size" \
+  if tb python3 "$here/torch_step.py" --device "$anchor_device" --batch "$batch" --size "$size" \
     --warmup 10 --steps "$anchor_steps" >"$log" 2>&1; then
     line=$(last_kv_line "$log")
     torch_train_img_s=$(kv "$line" torch_train_img_s)

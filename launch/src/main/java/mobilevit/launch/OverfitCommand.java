@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
-import mobilevit.trainer.AdamW;
 import mobilevit.trainer.ReplicaGroup;
+import mobilevit.trainer.TrainStep;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -68,7 +68,8 @@ final class OverfitCommand implements Runnable {
         MobileViT.Builder builder = MobileViT.builder().setVariant(Args.variant(variant)).optNumClasses(classes)
                 .optClassifierDropout(0).optTransformerDropout(0);
         try (NDManager manager = NDManager.newBaseManager();
-                ReplicaGroup group = new ReplicaGroup(List.of(Args.device(device)), builder, 0, labelSmoothing, true)) {
+                TrainStep step = TrainStep.builder(List.of(Args.device(device)), builder)
+                        .optLabelSmoothing(labelSmoothing).optAdamW(0.9, 0.999, 1e-8, weightDecay).build()) {
             NDArray x = Args.npy("input", input, manager);
             NDArray y = Args.npy("labels", labels, manager);
             if (x.getDataType() != DataType.FLOAT32 || x.getShape().dimension() != 4 || x.getShape().get(1) != 3) {
@@ -81,22 +82,21 @@ final class OverfitCommand implements Runnable {
             }
             NDArray y64 = y.toType(DataType.INT64, false);
             try {
-                StateDict.load(group.master(), WeightsFile.read(Args.existingFile("weights file", weights), manager),
+                StateDict.load(step.replicas().master(), WeightsFile.read(Args.existingFile("weights file", weights), manager),
                         "weights file " + weights);
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage());
             }
-            group.broadcast();
-            AdamW adamw = new AdamW(0.9, 0.999, 1e-8, weightDecay);
-            for (int step = 0; step < steps; step++) {
-                double loss = group.forwardBackward((r, scope) -> new NDList(x.toDevice(scope.getDevice(), true), y64.toDevice(scope.getDevice(), true)), 0, step)
-                        .loss();
-                System.out.printf(Locale.ROOT, "step %d loss %.7f%n", step + 1, loss);
-                group.apply(adamw, lr);
+            step.adoptMasterWeights();
+            ReplicaGroup.ShardSource batch = (r, scope) -> new NDList(x.toDevice(scope.getDevice(), true),
+                    y64.toDevice(scope.getDevice(), true));
+            for (int i = 0; i < steps; i++) {
+                double loss = step.train(batch, lr).loss();
+                System.out.printf(Locale.ROOT, "step %d loss %.7f%n", i + 1, loss); // the loss before update i + 1
             }
             if (output != null) {
                 try (NDManager scratch = manager.newSubManager()) {
-                    WeightsFile.write(StateDict.export(group.master(), scratch), output);
+                    WeightsFile.write(StateDict.export(step.replicas().master(), scratch), output);
                 }
                 System.out.println("wrote " + output);
             }

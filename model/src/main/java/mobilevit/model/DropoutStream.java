@@ -31,9 +31,12 @@ public final class DropoutStream {
         this.seed = seed;
     }
 
-    /** A stream for training step {@code step} of replica {@code replica} of a run seeded {@code runSeed}. */
-    public static DropoutStream forStep(long runSeed, long step, int replica) {
-        return new DropoutStream(mix(mix(mix(runSeed) ^ step) ^ replica));
+    /**
+     * A stream for micro-batch {@code micro} (gradient accumulation; 0 without) of training step
+     * {@code step} of replica {@code replica} of a run seeded {@code runSeed}.
+     */
+    public static DropoutStream forStep(long runSeed, long step, int replica, int micro) {
+        return new DropoutStream(mix(mix(mix(runSeed) ^ step) ^ (replica | (long) micro << 32)));
     }
 
     /** Drops elements of {@code x} with probability {@code rate} in training (scaling the rest). */

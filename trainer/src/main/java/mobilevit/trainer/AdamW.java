@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.model.Autograd;
+import mobilevit.model.StateDict;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,9 +14,11 @@ import java.util.Map;
 /**
  * AdamW with PyTorch's semantics and operation order ({@code torch.optim.AdamW}, single-tensor
  * path): p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
- * p -= (lr/bc1) m / (sqrt(v)/sqrt(bc2) + eps). Its state (first and second moments, step count) is
- * kept per parameter name so that it can be saved and restored. (DJL's Adam adds eps before the
- * bias correction, and cannot save its state.)
+ * p -= (lr/bc1) m / (sqrt(v)/sqrt(bc2) + eps). It runs on one flat tensor of every parameter
+ * ({@link FlatState}), so a step is the same dozen element-wise native calls whatever the number of
+ * tensors, and element by element the arithmetic of the per-tensor loop. Its state (the two
+ * moments, flat, and the step count) is saved under PyTorch-like per-parameter names. (DJL's Adam
+ * adds eps before the bias correction, and cannot save its state.)
  *
  * <p>Scalars are computed in double, as PyTorch does in Python, and passed as CPU 0-dim tensors,
  * which PyTorch applies on any device without a copy.
@@ -26,8 +29,8 @@ public final class AdamW {
     private final double beta2;
     private final double eps;
     private final double weightDecay;
-    private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
-    private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
+    private NDArray expAvg;
+    private NDArray expAvgSq;
     private long steps;
 
     public AdamW(double beta1, double beta2, double eps, double weightDecay) {
@@ -43,10 +46,17 @@ public final class AdamW {
     }
 
     /**
-     * Applies one update to every parameter from its gradient, creating zero moments on first use
-     * (in the parameter's manager and device).
+     * Applies one update to {@code params} (flat) from {@code grad} (same shape), creating zero
+     * moments on first use, in the parameters' manager and device.
      */
-    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
+    public void step(NDArray params, NDArray grad, double lr) {
+        if (!grad.getShape().equals(params.getShape())) {
+            throw new IllegalStateException("gradient " + grad.getShape() + " for parameters " + params.getShape());
+        }
+        if (expAvg == null) {
+            expAvg = zerosLike(params);
+            expAvgSq = zerosLike(params);
+        }
         steps++;
         double bc1 = 1 - Math.pow(beta1, steps);
         double bc2 = 1 - Math.pow(beta2, steps);
@@ -60,102 +70,102 @@ public final class AdamW {
             NDArray epsilon = scalars.create(eps);
             NDArray stepSize = scalars.create(lr / bc1);
             Autograd.withoutGrad(() -> {
-                for (Map.Entry<String, NDArray> e : params.entrySet()) {
-                    String name = e.getKey();
-                    NDArray w = e.getValue();
-                    NDArray g = grads.get(name);
-                    if (g == null) {
-                        throw new IllegalArgumentException("no gradient for parameter " + name);
-                    }
-                    NDArray m = expAvg.computeIfAbsent(name, k -> zerosLike(w));
-                    NDArray v = expAvgSq.computeIfAbsent(name, k -> zerosLike(w));
-                    w.muli(decay);
-                    try (NDArray g1 = g.mul(oneMinusB1);
-                            NDArray g2 = g.mul(g).muli(oneMinusB2)) {
-                        m.muli(b1).addi(g1);
-                        v.muli(b2).addi(g2);
-                    }
-                    try (NDArray denom = v.sqrt().divi(bc2Sqrt).addi(epsilon);
-                            NDArray update = m.div(denom).muli(stepSize)) {
-                        w.subi(update);
-                    }
+                params.muli(decay);
+                try (NDArray g1 = grad.mul(oneMinusB1);
+                        NDArray g2 = grad.mul(grad).muli(oneMinusB2)) {
+                    expAvg.muli(b1).addi(g1);
+                    expAvgSq.muli(b2).addi(g2);
+                }
+                try (NDArray denom = expAvgSq.sqrt().divi(bc2Sqrt).addi(epsilon);
+                        NDArray update = expAvg.div(denom).muli(stepSize)) {
+                    params.subi(update);
                 }
             });
         }
     }
 
     private static NDArray zerosLike(NDArray w) {
-        NDArray z = w.getManager().zeros(w.getShape(), w.getDataType(), w.getDevice());
-        z.setName(w.getName());
-        return z;
+        return w.getManager().zeros(w.getShape(), w.getDataType(), w.getDevice());
     }
 
-    /** First moment of a parameter, or null before its first step. */
-    public NDArray expAvg(String name) {
-        return expAvg.get(name);
+    /** The first moment (flat), or null before the first step. */
+    public NDArray expAvg() {
+        return expAvg;
     }
 
-    /** Second moment of a parameter, or null before its first step. */
-    public NDArray expAvgSq(String name) {
-        return expAvgSq.get(name);
+    /** The second moment (flat), or null before the first step. */
+    public NDArray expAvgSq() {
+        return expAvgSq;
     }
 
-    /** CPU copies of the moments as {@code exp_avg.<name>} and {@code exp_avg_sq.<name>}. */
-    public NDList stateTensors(NDManager manager) {
+    /**
+     * CPU copies of the moments as {@code exp_avg.<name>} and {@code exp_avg_sq.<name>} for every
+     * parameter of {@code layout}; empty before the first step.
+     */
+    public NDList stateTensors(FlatState layout, NDManager manager) {
         NDList out = new NDList();
-        copyOut(expAvg, "exp_avg.", manager, out);
-        copyOut(expAvgSq, "exp_avg_sq.", manager, out);
+        if (expAvg != null) {
+            copyOut(layout, expAvg, "exp_avg.", manager, out);
+            copyOut(layout, expAvgSq, "exp_avg_sq.", manager, out);
+        }
         return out;
     }
 
-    private static void copyOut(Map<String, NDArray> state, String prefix, NDManager manager, NDList out) {
-        for (Map.Entry<String, NDArray> e : state.entrySet()) {
-            NDArray copy = e.getValue().toDevice(Device.cpu(), true);
-            copy.attach(manager);
-            copy.setName(prefix + e.getKey());
-            out.add(copy);
+    private static void copyOut(FlatState layout, NDArray flat, String prefix, NDManager manager, NDList out) {
+        try (NDManager views = manager.newSubManager()) {
+            for (Map.Entry<String, NDArray> e : layout.named(flat, views).entrySet()) {
+                NDArray copy = StateDict.cpuCopy(e.getValue());
+                copy.attach(manager);
+                copy.setName(prefix + e.getKey());
+                out.add(copy);
+            }
         }
     }
 
     /**
-     * Restores the moments saved by {@link #stateTensors} and the step count, onto each
-     * parameter's device; every parameter must have both moments of its own shape.
+     * Restores the moments saved by {@link #stateTensors} and the step count, onto the device of
+     * {@code layout}'s parameters; every parameter must have both moments of its own shape.
      *
      * @throws IllegalArgumentException naming the first missing or mis-shaped entry
      */
-    public void load(NDList tensors, long steps, Map<String, NDArray> params) {
+    public void load(NDList tensors, long steps, FlatState layout) {
         Map<String, NDArray> byName = new LinkedHashMap<>();
         tensors.forEach(t -> byName.put(t.getName(), t));
-        if (byName.size() != 2 * params.size()) {
-            throw new IllegalArgumentException("optimizer state has " + byName.size()
-                    + " tensors, expected " + 2 * params.size());
+        int expected = 2 * layout.parameterSlots().size();
+        if (byName.size() != expected) {
+            throw new IllegalArgumentException("optimizer state has " + byName.size() + " tensors, expected " + expected);
         }
-        Map<String, NDArray> m = new LinkedHashMap<>();
-        Map<String, NDArray> v = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            m.put(e.getKey(), restore(byName, "exp_avg." + e.getKey(), e.getValue()));
-            v.put(e.getKey(), restore(byName, "exp_avg_sq." + e.getKey(), e.getValue()));
+        NDArray m = zerosLike(layout.parameters());
+        NDArray v = zerosLike(layout.parameters());
+        try (NDManager views = m.getManager().newSubManager()) {
+            restore(byName, "exp_avg.", layout.named(m, views));
+            restore(byName, "exp_avg_sq.", layout.named(v, views));
+        } catch (IllegalArgumentException e) {
+            m.close();
+            v.close();
+            throw e;
         }
-        expAvg.values().forEach(NDArray::close);
-        expAvgSq.values().forEach(NDArray::close);
-        expAvg.clear();
-        expAvgSq.clear();
-        expAvg.putAll(m);
-        expAvgSq.putAll(v);
+        if (expAvg != null) {
+            expAvg.close();
+            expAvgSq.close();
+        }
+        expAvg = m;
+        expAvgSq = v;
         this.steps = steps;
     }
 
-    private static NDArray restore(Map<String, NDArray> saved, String key, NDArray param) {
-        NDArray t = saved.get(key);
-        if (t == null) {
-            throw new IllegalArgumentException("optimizer state lacks " + key);
+    private static void restore(Map<String, NDArray> saved, String prefix, Map<String, NDArray> targets) {
+        for (Map.Entry<String, NDArray> e : targets.entrySet()) {
+            String key = prefix + e.getKey();
+            NDArray t = saved.get(key);
+            if (t == null) {
+                throw new IllegalArgumentException("optimizer state lacks " + key);
+            }
+            if (!t.getShape().equals(e.getValue().getShape())) {
+                throw new IllegalArgumentException("optimizer state " + key + " has shape " + t.getShape()
+                        + ", the parameter " + e.getValue().getShape());
+            }
+            Autograd.copyInto(e.getValue(), t);
         }
-        if (!t.getShape().equals(param.getShape())) {
-            throw new IllegalArgumentException("optimizer state " + key + " has shape " + t.getShape()
-                    + ", the parameter " + param.getShape());
-        }
-        NDArray z = zerosLike(param);
-        Autograd.copyInto(z, t);
-        return z;
     }
 }

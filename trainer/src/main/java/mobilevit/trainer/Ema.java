@@ -1,66 +1,68 @@
 package mobilevit.trainer;
 
 import ai.djl.ndarray.NDArray;
-
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 
-import java.util.Map;
-
 /**
  * Exponential moving average of every model state entry, BatchNorm running statistics included
  * (CVNets v0.1 {@code EMA}): after each optimizer step, ema = ema * (1 - momentum) + momentum * w.
- * The average lives in a second model (on the master device), validated like the raw one.
+ * The average lives in a second model (on the master device), validated like the raw one, whose
+ * state is flat ({@link FlatState}): an update is six element-wise native calls.
  */
 public final class Ema {
 
-    private final Map<String, NDArray> average;
+    private final MobileViT model;
+    private final FlatState average;
     private final double momentum;
-    private MobileViT model;
 
-    /**
-     * @param average the EMA model's state, already a copy of the model's (as CVNets' deepcopy)
-     * @param momentum weight of the new value (0.0005 in the paper)
-     */
-    public Ema(Map<String, NDArray> average, double momentum) {
+    private Ema(MobileViT model, FlatState average, double momentum) {
+        this.model = model;
         this.average = average;
         this.momentum = momentum;
     }
 
     /**
      * An average held in a second model, built by {@code builder} in {@code manager} and starting
-     * as a copy of {@code initial}.
+     * as a copy of {@code initial} (as CVNets' deepcopy of the model before step 1).
+     *
+     * @param momentum weight of the new value (0.0005 in the paper)
      */
-    public static Ema copyOf(Map<String, NDArray> initial, MobileViT.Builder builder, NDManager manager,
-            double momentum) {
+    public static Ema copyOf(FlatState initial, MobileViT.Builder builder, NDManager manager, double momentum) {
         MobileViT model = builder.buildInitialized(manager, 0);
-        Map<String, NDArray> average = model.state();
-        initial.forEach((name, value) -> Autograd.copyInto(average.get(name), value));
-        Ema ema = new Ema(average, momentum);
-        ema.model = model;
-        return ema;
+        FlatState average = FlatState.adopt(model, manager, FlatState.Gradients.NOT_RECORDED);
+        average.copyFrom(initial);
+        return new Ema(model, average, momentum);
     }
 
-    /** The model that holds the average (null when the average was given as plain arrays). */
+    /** The model that holds the average. */
     public MobileViT model() {
         return model;
     }
 
-    /** Blends {@code state} (same names) into the average. */
-    public void update(Map<String, NDArray> state) {
+    /** Makes the average a copy of {@code state} (the same model's layout). */
+    public void restartFrom(FlatState state) {
+        average.copyFrom(state);
+    }
+
+    /** Blends {@code state} (the same model's layout, any device) into the average. */
+    public void update(FlatState state) {
+        blend(average.parameters(), state.parameters(), momentum);
+        blend(average.buffers(), state.buffers(), momentum);
+    }
+
+    /** average = average * (1 - momentum) + momentum * value, in place, in CVNets' order. */
+    static void blend(NDArray average, NDArray value, double momentum) {
         Autograd.withoutGrad(() -> {
-            for (Map.Entry<String, NDArray> e : average.entrySet()) {
-                NDArray avg = e.getValue();
-                NDArray w = state.get(e.getKey());
-                NDArray local = w.getDevice().equals(avg.getDevice()) ? w : w.toDevice(avg.getDevice(), true);
-                try (NDArray scaled = local.mul(momentum)) {
-                    avg.muli(1 - momentum).addi(scaled);
-                } finally {
-                    if (local != w) {
-                        local.close();
-                    }
+            NDArray local = value.getDevice().equals(average.getDevice())
+                    ? value : value.toDevice(average.getDevice(), false);
+            try (NDArray scaled = local.mul(momentum)) {
+                average.muli(1 - momentum).addi(scaled);
+            } finally {
+                if (local != value) {
+                    local.close();
                 }
             }
         });

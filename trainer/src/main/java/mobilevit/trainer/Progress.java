@@ -16,7 +16,7 @@ import java.time.Instant;
 import java.util.Locale;
 
 /**
- * Progress of a run: every {@code every} steps a log line (epoch, iteration, loss now and
+ * Progress of a run: every {@code every} iterations a log line (epoch, iteration, loss now and
  * running mean, learning rate, images/s, share of time spent waiting for data, ETA) and the same as
  * a JSON line in {@code log.jsonl}; a summary line per epoch.
  */
@@ -41,11 +41,12 @@ final class Progress {
         this.sampler = sampler;
     }
 
-    void step(RunState s, int epochIterations, ReplicaGroup.StepLoss loss, double lr, long waitNanos) {
-        intervalImages += loss.images();
+    /** Records one iteration (a micro-batch); logs after every {@code every} of them and at the epoch's end. */
+    void iteration(RunState s, int epochIterations, TrainStep.Result r, double lr, long waitNanos) {
+        intervalImages += r.images();
         intervalWait += waitNanos;
         intervalSteps++;
-        if (s.step % every != 0 && s.iteration != epochIterations) {
+        if (intervalSteps < every && s.iteration != epochIterations) {
             return;
         }
         long now = System.nanoTime();
@@ -62,7 +63,7 @@ final class Progress {
         double eta = remaining * secondsPerStep;
         LOG.info(String.format(Locale.ROOT,
                 "epoch %d/%d  iter %d/%d  loss %.4f (avg %.4f)  lr %.7f  %.1f img/s  data wait %.0f%%  ETA %s",
-                s.epoch + 1, epochs, s.iteration, epochIterations, loss.loss(), runningLoss, lr, imagesPerSecond,
+                s.epoch + 1, epochs, s.iteration, epochIterations, r.loss(), runningLoss, lr, imagesPerSecond,
                 100 * waitShare, duration(eta)));
         JsonObject o = new JsonObject();
         o.addProperty("time", Instant.now().toString());
@@ -70,7 +71,7 @@ final class Progress {
         o.addProperty("iteration", s.iteration);
         o.addProperty("iterations", epochIterations);
         o.addProperty("step", s.step);
-        o.addProperty("loss", loss.loss());
+        o.addProperty("loss", r.loss());
         o.addProperty("loss_avg", runningLoss);
         o.addProperty("lr", lr);
         o.addProperty("images_per_second", imagesPerSecond);

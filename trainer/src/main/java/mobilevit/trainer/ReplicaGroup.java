@@ -5,15 +5,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
 import mobilevit.model.MobileViT;
+import mobilevit.model.StageRecorder;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -23,12 +23,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Data-parallel training over N replicas, one full model copy per device. A step runs forward and
- * backward of every replica's shard in parallel (one thread per replica) and waits for all; the
- * gradients are averaged on replica 0 weighted by shard size, so N replicas compute the update of
- * one replica on the whole batch (BatchNorm batch statistics aside); one optimizer update follows,
- * with one step counter, and every replica receives replica 0's state, BatchNorm running
- * statistics included (as PyTorch DDP broadcasts buffers from rank 0).
+ * N full model copies, one per device, each with its state in flat buffers ({@link FlatState}).
+ * {@link #accumulate} runs forward and backward of every replica's shard in parallel (one thread
+ * per replica) into each replica's flat gradient, {@link #reduce} averages those gradients over
+ * every image, {@link #broadcast} gives every replica replica 0's state (BatchNorm running
+ * statistics included, as PyTorch DDP broadcasts buffers from rank 0). Each of these costs a fixed
+ * number of native calls per replica, whatever the number of tensors.
  */
 public final class ReplicaGroup implements AutoCloseable {
 
@@ -43,23 +43,30 @@ public final class ReplicaGroup implements AutoCloseable {
         NDList shard(int replica, NDManager manager);
     }
 
+    /** How the forward treats BatchNorm and dropout. */
+    public enum ForwardMode {
+        /** batch statistics (running statistics updated) and dropout, as in training */
+        TRAIN,
+        /** running statistics, no dropout: a deterministic function of the weights */
+        EVAL
+    }
+
+    /** The loss of one micro-batch, weighted over shards, and the images it saw. */
+    public record StepLoss(double loss, long images) {}
+
     private final List<Replica> replicas = new ArrayList<>();
     private final ExecutorService threads;
     private final double labelSmoothing;
-    private final boolean trainMode;
-    /** The averaged gradients of the last forwardBackward, owned by {@code gradientScope}. */
-    private Map<String, NDArray> averaged = Map.of();
-    private NDManager gradientScope;
+    private final ForwardMode mode;
 
     /**
      * @param devices one entry per replica (devices may repeat: several replicas on the CPU)
      * @param builder the model to replicate; every replica starts from the same seeded weights
      * @param seed initialisation seed
      * @param labelSmoothing epsilon of the loss
-     * @param trainMode false runs the forward in eval mode (frozen BatchNorm, no dropout)
      */
     public ReplicaGroup(List<Device> devices, MobileViT.Builder builder, long seed, double labelSmoothing,
-            boolean trainMode) {
+            ForwardMode mode) {
         for (int i = 0; i < devices.size(); i++) {
             replicas.add(new Replica(i, devices.get(i), builder, seed));
         }
@@ -70,7 +77,7 @@ public final class ReplicaGroup implements AutoCloseable {
             return t;
         });
         this.labelSmoothing = labelSmoothing;
-        this.trainMode = trainMode;
+        this.mode = mode;
     }
 
     public int size() {
@@ -82,34 +89,33 @@ public final class ReplicaGroup implements AutoCloseable {
         return replicas.get(0).model;
     }
 
-    /** Replica 0's parameters that receive gradients, by name. */
-    public Map<String, NDArray> trainable() {
-        return replicas.get(0).trainable;
+    /** Replica 0's flat state. */
+    public FlatState masterState() {
+        return replicas.get(0).state;
     }
 
-    /** Replica 0's full state (parameters and running statistics), by name. */
+    /** Replica 0's full state (parameters and running statistics), by name: views of its flat state. */
     public Map<String, NDArray> state() {
-        return replicas.get(0).state;
+        return master().state();
     }
 
     public Device masterDevice() {
         return replicas.get(0).device;
     }
 
-    /** The loss of a step, weighted over shards, and the images it saw. */
-    public record StepLoss(double loss, long images) {}
-
     /**
-     * Forward and backward of every replica's shard; afterwards {@link #gradients} holds the
-     * averaged gradient until {@link #apply} is called.
+     * Forward and backward of every replica's shard; each replica's flat gradient grows by its
+     * shard's images times the gradient of the shard's mean loss, so that {@link #reduce} can
+     * weight every image alike whatever the shard and micro-batch sizes.
      *
-     * @param dropoutSeed mixes run seed and global step: dropout masks depend on nothing else
-     * @throws NonFiniteLossException if any shard's loss is NaN or infinite (nothing is applied)
+     * @param micro the micro-batch within the optimizer step (gradient accumulation), from 0
+     * @throws NonFiniteLossException if any shard's loss is NaN or infinite (the gradients are then
+     *     cleared)
      */
-    public StepLoss forwardBackward(ShardSource source, long runSeed, long step) {
+    public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro) {
         List<Future<double[]>> futures = new ArrayList<>();
         for (Replica r : replicas) {
-            futures.add(threads.submit(() -> forwardBackward(r, source, runSeed, step)));
+            futures.add(threads.submit(() -> forwardBackward(r, source, runSeed, step, micro)));
         }
         double[] losses = new double[replicas.size()];
         long[] counts = new long[replicas.size()];
@@ -127,97 +133,94 @@ public final class ReplicaGroup implements AutoCloseable {
         if (!Double.isFinite(loss)) {
             zeroGradients();
             throw new NonFiniteLossException("loss is " + loss + " at step " + step
-                    + " (per replica: " + java.util.Arrays.toString(losses) + ")");
+                    + " (per replica: " + Arrays.toString(losses) + ")");
         }
-        averageGradients(counts, total);
         return new StepLoss(loss, total);
     }
 
-    private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step) {
+    private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step, int micro) {
         try (NDManager scope = r.manager.newSubManager()) {
             NDList shard = source.shard(r.index, scope);
             shard.attach(scope);
             NDArray images = shard.get(0);
             NDArray labels = shard.get(1);
-            if (images.getShape().get(0) == 0) {
+            long n = images.getShape().get(0);
+            if (n == 0) {
                 return new double[] {0, 0};
             }
             PairList<String, Object> params = new PairList<>();
-            params.add(DropoutStream.PARAM_KEY, DropoutStream.forStep(runSeed, step, r.index));
+            params.add(DropoutStream.PARAM_KEY, DropoutStream.forStep(runSeed, step, r.index, micro));
             Autograd.setEnabled(true);
             try {
-                NDArray logits = r.model.forward(new ParameterStore(scope, false), images, trainMode, params,
-                        mobilevit.model.StageRecorder.NONE);
+                NDArray logits = r.model.forward(r.state.trainingStore(scope), images, mode == ForwardMode.TRAIN,
+                        params, StageRecorder.NONE);
                 NDArray loss = LabelSmoothing.loss(logits, labels, labelSmoothing);
-                Autograd.backward(loss);
-                return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), labels.size()};
+                Autograd.backward(loss, n);
+                r.images += n;
+                return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), n};
             } finally {
                 Autograd.setEnabled(false);
             }
         }
     }
 
-    /** Averages every replica's gradients onto replica 0, weighted by shard size. */
-    private void averageGradients(long[] counts, long total) {
-        Replica master = replicas.get(0);
-        gradientScope = master.manager.newSubManager();
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        Autograd.withoutGrad(() -> {
-            for (Map.Entry<String, NDArray> e : master.trainable.entrySet()) {
-                NDArray g = e.getValue().getGradient();
-                g.attach(gradientScope);
-                if (replicas.size() > 1) {
-                    g = g.mul((double) counts[0] / total);
-                    for (int i = 1; i < replicas.size(); i++) {
-                        if (counts[i] == 0) {
-                            continue;
-                        }
-                        NDArray other = replicas.get(i).trainable.get(e.getKey()).getGradient();
-                        other.attach(gradientScope);
-                        NDArray local = other.toDevice(master.device, false);
-                        g.addi(local.mul((double) counts[i] / total));
-                    }
-                }
-                out.put(e.getKey(), g);
-            }
-        });
-        averaged = out;
-    }
-
-    /** The averaged gradients of the last {@link #forwardBackward}, by parameter name. */
-    public Map<String, NDArray> gradients() {
-        return averaged;
+    /** Images whose gradients have accumulated since the last {@link #zeroGradients}. */
+    public long accumulatedImages() {
+        long total = 0;
+        for (Replica r : replicas) {
+            total += r.images;
+        }
+        return total;
     }
 
     /**
-     * Applies the averaged gradients with {@code optimizer}, clears every replica's gradients and
-     * copies replica 0's state to the others.
+     * The mean gradient over every image accumulated since the last {@link #zeroGradients}, flat,
+     * on the master device, owned by {@code scope}: replica by replica a sum, then one division.
+     * The accumulated gradients are left as they are.
+     *
+     * @throws IllegalStateException if nothing has accumulated
      */
-    public void apply(AdamW optimizer, double lr) {
-        optimizer.step(replicas.get(0).trainable, averaged, lr);
-        zeroGradients();
-        broadcast();
+    public NDArray reduce(NDManager scope) {
+        long total = accumulatedImages();
+        if (total == 0) {
+            throw new IllegalStateException("no gradient has accumulated");
+        }
+        Device device = masterDevice();
+        return Autograd.withoutGrad(() -> {
+            List<NDArray> parts = new ArrayList<>();
+            for (Replica r : replicas) {
+                if (r.images > 0) {
+                    NDArray g = r.state.gradient(scope);
+                    NDArray local = g.getDevice().equals(device) ? g : g.toDevice(device, false);
+                    local.attach(scope);
+                    parts.add(local);
+                }
+            }
+            NDArray sum = parts.size() == 1 ? parts.get(0) : parts.get(0).add(parts.get(1));
+            for (int i = 2; i < parts.size(); i++) {
+                sum.addi(parts.get(i));
+            }
+            NDArray mean = sum.div(total); // a new array: the replicas' gradients stay as they are
+            mean.attach(scope);
+            return mean;
+        });
     }
 
-    private void zeroGradients() {
-        if (gradientScope != null) {
-            gradientScope.close();
-            gradientScope = null;
-        }
-        averaged = Map.of();
+    /** Clears every replica's accumulated gradient: one native call per replica. */
+    public void zeroGradients() {
         for (Replica r : replicas) {
-            r.trainable.values().forEach(Autograd::zeroGradient);
+            if (r.images > 0) {
+                r.state.zeroGradient();
+            }
+            r.images = 0;
         }
     }
 
     /** Copies replica 0's full state to every other replica. */
     public void broadcast() {
-        Replica master = replicas.get(0);
+        FlatState master = masterState();
         for (int i = 1; i < replicas.size(); i++) {
-            Map<String, NDArray> target = replicas.get(i).state;
-            for (Map.Entry<String, NDArray> e : master.state.entrySet()) {
-                Autograd.copyInto(target.get(e.getKey()), e.getValue());
-            }
+            replicas.get(i).state.copyFrom(master);
         }
     }
 
@@ -239,7 +242,6 @@ public final class ReplicaGroup implements AutoCloseable {
     @Override
     public void close() {
         threads.shutdownNow();
-        zeroGradients();
         replicas.forEach(Replica::close);
     }
 }

@@ -42,6 +42,7 @@ public final class TrainConfig {
             ConfigKey.integer("sampler.divisible_by", 32, 1),
             ConfigKey.integer("train.epochs", 300, 1),
             ConfigKey.integer("train.batch_size", 128, 1),
+            ConfigKey.integer("train.accum_freq", 1, 1),
             ConfigKey.text("train.devices", "gpu0-7"),
             ConfigKey.integer("train.threads", 0, 0),
             ConfigKey.longValue("train.seed", 0),
@@ -82,6 +83,8 @@ public final class TrainConfig {
     public final int divisibleBy;
     public final int epochs;
     public final int batchSize;
+    /** Micro-batches per optimizer step (gradient accumulation; CVNets' --common.accum-freq). */
+    public final int accumFreq;
     public final String devices;
     public final int threads;
     public final long seed;
@@ -122,6 +125,7 @@ public final class TrainConfig {
         divisibleBy = (Integer) v.get("sampler.divisible_by");
         epochs = (Integer) v.get("train.epochs");
         batchSize = (Integer) v.get("train.batch_size");
+        accumFreq = (Integer) v.get("train.accum_freq");
         devices = (String) v.get("train.devices");
         threads = (Integer) v.get("train.threads");
         seed = (Long) v.get("train.seed");

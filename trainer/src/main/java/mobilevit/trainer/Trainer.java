@@ -84,23 +84,62 @@ public final class Trainer {
         return this;
     }
 
+    /** What a run works with, set up once. */
+    private record Setup(ImageFolder trainSet, ImageFolder valSet, MultiScaleSampler sampler,
+            TrainTransform augmentation, Interpolation interpolation, MobileViT.Builder model, List<Device> devices,
+            LearningRate schedule, long totalSteps, CheckpointStore store) {}
+
     /**
      * Trains until the last epoch (or a stop request), resuming from the latest intact checkpoint.
      *
      * @throws NonFiniteLossException if the loss becomes NaN or infinite (nothing is saved)
      */
     public Summary run() throws IOException {
-        if (cfg.dataRoot == null) {
-            throw new ConfigException("data.root is not set (give --data DIR or set data.root)");
+        Setup setup = setUp();
+        try (TrainLoader loader = new TrainLoader(setup.trainSet, setup.sampler, setup.augmentation, cfg.workers,
+                        cfg.prefetch, cfg.seed).skippedListFolder(output);
+                EvalLoader validation = new EvalLoader(setup.valSet, new EvalTransform(cfg.evalResize, cfg.evalCrop,
+                        setup.interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
+                TrainStep step = TrainStep.builder(setup.devices, setup.model).optSeed(cfg.seed)
+                        .optLabelSmoothing(cfg.labelSmoothing).optAdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)
+                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).build()) {
+            EpochMetrics metrics = new EpochMetrics();
+            RunState state = restore(setup.store, step, metrics);
+            metrics.writeCsv(output.resolve("metrics.csv"));
+            Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, setup.sampler);
+            LOG.info("training MobileViT-{} on {} ({} replica(s)), {} training / {} validation images, {} classes,"
+                    + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, setup.devices.size(),
+                    setup.trainSet.size(), setup.valSet.size(), cfg.numClasses, cfg.epochs, setup.totalSteps, output);
+            Path last = null;
+            while (state.epoch < cfg.epochs) {
+                int epoch = state.epoch;
+                Optional<Path> stoppedAt = trainEpoch(setup, loader, step, state, progress, metrics);
+                if (stoppedAt.isPresent()) {
+                    LOG.info("stopped after step {}; resume with the same command", state.step);
+                    return new Summary(Outcome.STOPPED, metrics.rows(), stoppedAt.get());
+                }
+                boolean best = validate(setup, validation, step, state, progress, metrics);
+                state.nextEpoch();
+                last = save(setup.store, state, step, metrics, best);
+                metrics.writeCsv(output.resolve("metrics.csv"));
+                if ((stopRequested.get() || state.step == stopAtStep) && state.epoch < cfg.epochs) {
+                    LOG.info("stopped after epoch {}; resume with the same command", epoch + 1);
+                    return new Summary(Outcome.STOPPED, metrics.rows(), last);
+                }
+            }
+            LOG.info("finished: {} epochs, best EMA top-1 {}", cfg.epochs, String.format("%.2f", metrics.bestEmaTop1()));
+            return new Summary(Outcome.FINISHED, metrics.rows(), last);
         }
-        Path root = Path.of(cfg.dataRoot);
+    }
+
+    private Setup setUp() throws IOException {
+        Path root = dataRoot();
         List<Device> devices = Devices.parse(cfg.devices);
         if (cfg.threads > 0) {
             JniUtils.setNumThreads(cfg.threads);
         }
         Files.createDirectories(output);
         AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
-
         ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
         ImageFolder valSet = ImageFolder.open(root.resolve("val"));
         checkClasses(trainSet, valSet);
@@ -108,10 +147,10 @@ public final class Trainer {
         Interpolation interpolation = Interpolation.parse(cfg.interpolation);
         TrainTransform augmentation = new TrainTransform(cfg.randomCrop.equals("torchvision")
                 ? RandomResizedCrop.Variant.TORCHVISION : RandomResizedCrop.Variant.CVNETS_V01, interpolation, true);
-        MobileViT.Builder builder = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses)
+        MobileViT.Builder model = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses)
                 .optClassifierDropout(cfg.classifierDropout);
         if (cfg.transformerDropout != null) {
-            builder.optTransformerDropout(cfg.transformerDropout);
+            model.optTransformerDropout(cfg.transformerDropout);
         }
         long totalSteps = steps(sampler);
         LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
@@ -121,79 +160,80 @@ public final class Trainer {
         if (leftovers > 0) {
             LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
         }
+        return new Setup(trainSet, valSet, sampler, augmentation, interpolation, model, devices, schedule, totalSteps,
+                store);
+    }
 
-        try (TrainLoader loader = new TrainLoader(trainSet, sampler, augmentation, cfg.workers, cfg.prefetch, cfg.seed)
-                        .skippedListFolder(output);
-                EvalLoader validation = new EvalLoader(valSet, new EvalTransform(cfg.evalResize, cfg.evalCrop,
-                        interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
-                ReplicaGroup replicas = new ReplicaGroup(devices, builder, cfg.seed, cfg.labelSmoothing, true);
-                NDManager emaManager = NDManager.newBaseManager(replicas.masterDevice())) {
-            Ema ema = Ema.copyOf(replicas.state(), builder, emaManager, cfg.emaMomentum);
-            MobileViT emaModel = ema.model();
-            AdamW optimizer = new AdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay);
-            EpochMetrics metrics = new EpochMetrics();
-            RunState state = restore(store, replicas, emaModel, optimizer, metrics);
-            if (state == null) {
-                state = new RunState();
-            }
-            metrics.writeCsv(output.resolve("metrics.csv"));
-            Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, sampler);
-            LOG.info("training MobileViT-{} on {} ({} replica(s)), {} training / {} validation images, {} classes,"
-                    + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, devices.size(),
-                    trainSet.size(), valSet.size(), cfg.numClasses, cfg.epochs, totalSteps, output);
-            Path last = null;
-
-            while (state.epoch < cfg.epochs) {
-                int epoch = state.epoch;
-                try (Batches batches = loader.epoch(epoch, state.iteration)) {
-                    while (batches.hasNext()) {
-                        Batch batch = batches.next();
-                        double lr = schedule.at(state.step, epoch);
-                        ReplicaGroup.StepLoss loss = replicas.forwardBackward(
-                                (r, scope) -> new NDList(batch.images(scope, r), batch.labels(scope, r)),
-                                cfg.seed, state.step);
-                        replicas.apply(optimizer, lr);
-                        ema.update(replicas.state());
-                        state.step++;
-                        state.iteration = batch.iteration() + 1;
-                        state.epochLossSum += loss.loss() * loss.images();
-                        state.epochImages += loss.images();
-                        state.epochSkipped += batch.skipped().size();
-                        state.lastLr = lr;
-                        progress.step(state, sampler.iterations(epoch), loss, lr, batch.waitNanos());
-                        boolean epochEnd = state.iteration == sampler.iterations(epoch);
-                        boolean stop = stopRequested.get() || state.step == stopAtStep;
-                        if (!epochEnd && (stop || (cfg.checkpointEvery > 0 && state.step % cfg.checkpointEvery == 0))) {
-                            last = save(store, state, replicas, emaModel, optimizer, metrics, false);
-                        }
-                        if (stop && !epochEnd) {
-                            LOG.info("stopped after step {}; resume with the same command", state.step);
-                            return new Summary(Outcome.STOPPED, metrics.rows(), last);
-                        }
-                    }
+    /**
+     * The rest of the current epoch, one micro-batch per iteration; the optimizer steps after every
+     * {@code train.accum_freq} of them and after the epoch's last. Checkpoints and stops happen only
+     * between optimizer steps.
+     *
+     * @return the checkpoint of a stop before the epoch's end, or empty when the epoch finished
+     */
+    private Optional<Path> trainEpoch(Setup setup, TrainLoader loader, TrainStep step, RunState state,
+            Progress progress, EpochMetrics metrics) throws IOException {
+        int epoch = state.epoch;
+        int iterations = setup.sampler.iterations(epoch);
+        try (Batches batches = loader.epoch(epoch, state.iteration)) {
+            while (batches.hasNext()) {
+                Batch batch = batches.next();
+                double lr = setup.schedule.at(state.step, epoch);
+                TrainStep.Result r = step.train((replica, scope) -> new NDList(batch.images(scope, replica),
+                        batch.labels(scope, replica)), lr);
+                state.iteration = batch.iteration() + 1;
+                boolean epochEnd = state.iteration == iterations;
+                boolean updated = r.updated();
+                if (epochEnd && !step.atUpdateBoundary()) {
+                    step.update(lr); // the epoch's last, shorter window
+                    updated = true;
                 }
-                Evaluator.Result val = Evaluator.evaluate(validation, Map.of("raw", replicas.master(), "ema", emaModel),
-                        cfg.numClasses, emaManager, output.resolve("skipped-val.txt"), null);
-                Accuracy raw = val.accuracy().get("raw");
-                Accuracy avg = val.accuracy().get("ema");
-                boolean best = avg.top1() > metrics.bestEmaTop1();
-                metrics.add(new EpochMetrics.Row(epoch + 1, sampler.iterations(epoch), state.epochImages,
-                        state.epochLossSum / Math.max(1, state.epochImages), state.lastLr, raw.top1(), raw.top5(),
-                        avg.top1(), avg.top5(), state.epochSkipped, val.skipped()));
-                progress.epoch(state, metrics.rows().get(metrics.rows().size() - 1), val.imagesPerSecond());
-                state.nextEpoch();
-                last = save(store, state, replicas, emaModel, optimizer, metrics, best);
-                metrics.writeCsv(output.resolve("metrics.csv"));
-                if (stopRequested.get() || state.step == stopAtStep) {
-                    if (state.epoch < cfg.epochs) {
-                        LOG.info("stopped after epoch {}; resume with the same command", epoch + 1);
-                        return new Summary(Outcome.STOPPED, metrics.rows(), last);
+                if (updated) {
+                    state.step++;
+                }
+                state.epochLossSum += r.loss() * r.images();
+                state.epochImages += r.images();
+                state.epochSkipped += batch.skipped().size();
+                state.lastLr = lr;
+                progress.iteration(state, iterations, r, lr, batch.waitNanos());
+                if (epochEnd || !step.atUpdateBoundary()) {
+                    continue;
+                }
+                boolean stop = stopRequested.get() || state.step == stopAtStep;
+                if (stop || (cfg.checkpointEvery > 0 && updated && state.step % cfg.checkpointEvery == 0)) {
+                    Path saved = save(setup.store, state, step, metrics, false);
+                    if (stop) {
+                        return Optional.of(saved);
                     }
                 }
             }
-            LOG.info("finished: {} epochs, best EMA top-1 {}", cfg.epochs, String.format("%.2f", metrics.bestEmaTop1()));
-            return new Summary(Outcome.FINISHED, metrics.rows(), last);
         }
+        return Optional.empty();
+    }
+
+    /** Validates the raw and EMA weights and records the epoch's row; returns whether the EMA is the best yet. */
+    private boolean validate(Setup setup, EvalLoader validation, TrainStep step, RunState state, Progress progress,
+            EpochMetrics metrics) {
+        try (NDManager scratch = NDManager.newBaseManager(step.replicas().masterDevice())) {
+            Evaluator.Result val = Evaluator.evaluate(validation,
+                    Map.of("raw", step.replicas().master(), "ema", step.ema().model()), cfg.numClasses, scratch,
+                    output.resolve("skipped-val.txt"), null);
+            Accuracy raw = val.accuracy().get("raw");
+            Accuracy avg = val.accuracy().get("ema");
+            boolean best = avg.top1() > metrics.bestEmaTop1();
+            metrics.add(new EpochMetrics.Row(state.epoch + 1, setup.sampler.iterations(state.epoch), state.epochImages,
+                    state.epochLossSum / Math.max(1, state.epochImages), state.lastLr, raw.top1(), raw.top5(),
+                    avg.top1(), avg.top5(), state.epochSkipped, val.skipped()));
+            progress.epoch(state, metrics.rows().get(metrics.rows().size() - 1), val.imagesPerSecond());
+            return best;
+        }
+    }
+
+    private Path dataRoot() {
+        if (cfg.dataRoot == null) {
+            throw new ConfigException("data.root is not set (give --data DIR or set data.root)");
+        }
+        return Path.of(cfg.dataRoot);
     }
 
     private MultiScaleSampler sampler(ImageFolder trainSet, int replicas) {
@@ -201,20 +241,18 @@ public final class Trainer {
                 cfg.divisibleBy, cfg.batchSize, replicas), trainSet.size(), cfg.seed);
     }
 
+    /** Optimizer steps: per epoch, its iterations in windows of {@code train.accum_freq}, the last one shorter. */
     private long steps(MultiScaleSampler sampler) {
         long total = 0;
         for (int e = 0; e < cfg.epochs; e++) {
-            total += sampler.iterations(e);
+            total += (sampler.iterations(e) + cfg.accumFreq - 1) / cfg.accumFreq;
         }
         return total;
     }
 
-    /** Optimizer steps of the whole run (the sampler's iterations over all epochs). */
+    /** Optimizer steps of the whole run. */
     public long plannedSteps() {
-        if (cfg.dataRoot == null) {
-            throw new ConfigException("data.root is not set (give --data DIR or set data.root)");
-        }
-        ImageFolder trainSet = ImageFolder.open(Path.of(cfg.dataRoot).resolve("train"));
+        ImageFolder trainSet = ImageFolder.open(dataRoot().resolve("train"));
         return steps(sampler(trainSet, Devices.parse(cfg.devices).size()));
     }
 
@@ -229,9 +267,8 @@ public final class Trainer {
         }
     }
 
-    /** Restores the latest intact checkpoint (of {@code resumeFrom} or the run folder), or null. */
-    private RunState restore(CheckpointStore store, ReplicaGroup replicas, MobileViT emaModel, AdamW optimizer,
-            EpochMetrics metrics) throws IOException {
+    /** Restores the latest intact checkpoint (of {@code resumeFrom} or the run folder), or a fresh state. */
+    private RunState restore(CheckpointStore store, TrainStep step, EpochMetrics metrics) throws IOException {
         try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
             Optional<Checkpoint.Contents> found;
             if (resumeFrom != null) {
@@ -240,16 +277,17 @@ public final class Trainer {
                 found = store.latestIntact(scratch);
             }
             if (found.isEmpty()) {
-                return null;
+                return new RunState();
             }
             Checkpoint.Contents c = found.get();
             warnAboutConfigChanges(c);
             try {
+                ReplicaGroup replicas = step.replicas();
                 c.loadWeights(replicas.master(), false);
-                c.loadWeights(emaModel, true);
+                c.loadWeights(step.ema().model(), true);
                 RunState state = RunState.fromJson(c.state());
-                optimizer.load(c.optimizer(), RunState.number(c.state(), "optimizer_steps").longValue(),
-                        replicas.trainable());
+                step.optimizer().load(c.optimizer(), RunState.number(c.state(), "optimizer_steps").longValue(),
+                        replicas.masterState());
                 if (!c.state().has("metrics") || !c.state().get("metrics").isJsonArray()) {
                     throw new IllegalArgumentException("state.json: 'metrics' is missing or not a list");
                 }
@@ -280,18 +318,19 @@ public final class Trainer {
         }
     }
 
-    private Path save(CheckpointStore store, RunState state, ReplicaGroup replicas, MobileViT emaModel,
-            AdamW optimizer, EpochMetrics metrics, boolean best) throws IOException {
+    private Path save(CheckpointStore store, RunState state, TrainStep step, EpochMetrics metrics, boolean best)
+            throws IOException {
         try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
             JsonObject json = state.toJson(cfg.seed);
-            json.addProperty("optimizer_steps", optimizer.steps());
+            json.addProperty("optimizer_steps", step.optimizer().steps());
             json.addProperty("variant", cfg.variant.id());
             json.addProperty("num_classes", cfg.numClasses);
-            json.addProperty("replicas", replicas.size());
+            json.addProperty("replicas", step.replicas().size());
+            json.addProperty("accum_freq", cfg.accumFreq);
             json.add("metrics", metrics.toJson());
-            NDList raw = StateDict.export(replicas.master(), scratch);
-            NDList avg = StateDict.export(emaModel, scratch);
-            NDList moments = optimizer.stateTensors(scratch);
+            NDList raw = StateDict.export(step.replicas().master(), scratch);
+            NDList avg = StateDict.export(step.ema().model(), scratch);
+            NDList moments = step.optimizer().stateTensors(step.replicas().masterState(), scratch);
             String configYaml = cfg.toYaml();
             try {
                 return store.save(state.epoch, state.iteration,

@@ -9,6 +9,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -19,90 +20,135 @@ import mobilevit.model.Variant;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Three AdamW steps of MobileViT-XXS from the fixture weights against CVNets v0.1 + PyTorch's
- * AdamW (fixtures/training/xx_small_train.json): losses, step-1 gradient norms, the stem's
- * BatchNorm statistics, and the raw and EMA weights after three steps.
+ * AdamW (fixtures/training/xx_small_train.json and files).
+ *
+ * <p>Weights after Adam steps are compared in float64 only: Adam's g / (sqrt(v) + eps) turns
+ * float32 gradient noise into steps of up to lr, so float32 weights after three steps differ by
+ * CPU (2.3e-3 on a BatchNorm running mean on an AVX2 machine, against 1.4e-3 between PyTorch's own
+ * float32 and float64 runs; fixtures README). In float64 that noise is gone and every tensor is
+ * compared at 1e-6 + 1e-6|b|. The float32 run checks what float32 shows on any machine: losses,
+ * gradient norms, BatchNorm statistics and the EMA.
  */
 class TrainingStepFixtureTest {
 
+    private static final JsonObject REF = Json.fixtureObject("training/xx_small_train.json");
+
     @Test
-    void threeStepsMatchTheReference() {
-        JsonObject ref = Json.fixtureObject("training/xx_small_train.json");
-        double[] losses = Json.flat(ref.get("losses_before_each_step_fp64"));
-        MobileViT.Builder builder = MobileViT.builder().setVariant(Variant.XXS)
-                .optClassifierDropout(0).optTransformerDropout(0);
-        try (NDManager m = NDManager.newBaseManager();
-                ReplicaGroup group = new ReplicaGroup(List.of(Device.cpu()), builder, 0, 0.1, true)) {
-            NDList weights = read(m, "weights/xx_small_cvnets.safetensors");
-            StateDict.load(group.master(), weights, "fixture");
-            Ema ema = Ema.copyOf(group.state(), builder, m, 0.0005); // a copy made before step 1, as CVNets'
-            MobileViT emaModel = ema.model();
-            AdamW adamw = new AdamW(0.9, 0.999, 1e-8, 0.01);
+    void threeStepsInFloat64MatchTheFloat64Reference() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ThreeSteps run = ThreeSteps.run(DataType.FLOAT64, m);
+            double[] losses = Json.flat(REF.get("losses_before_each_step_fp64"));
+            for (int step = 0; step < 4; step++) {
+                assertEquals(losses[step], run.losses[step], 1e-9 * losses[step], "loss before step " + (step + 1));
+            }
+            // the zero-gradient parameters' norms are rounding noise (~1e-17) in both runs
+            checkGradientNorms(REF.getAsJsonObject("grad_norms_step1_cvnets_fp64"), run.gradientNorms, 1e-12, 1e-9);
+            checkStemStatistics(REF.getAsJsonObject("stem_bn_after_step1_fp64"), run, 1e-12, 1e-9);
+            compareState("raw after 3 steps", run.raw, "training/xx_small_after3_fp64.safetensors", 1e-6, 1e-6, m);
+            compareState("EMA after 3 steps", run.ema, "training/xx_small_ema_after3_fp64.safetensors", 1e-6, 1e-6, m);
+        }
+    }
 
-            NDArray input = npy(m, "training/xx_small_train_input_b4_256x256.npy");
-            NDArray labels = npy(m, "training/xx_small_train_labels.npy");
-            ReplicaGroup.ShardSource batch = (replica, scope) -> new NDList(
-                    input.toDevice(scope.getDevice(), true), labels.toDevice(scope.getDevice(), true));
+    @Test
+    void threeStepsInFloat32StayWithinFloat32Noise() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ThreeSteps run = ThreeSteps.run(DataType.FLOAT32, m);
+            double[] losses = Json.flat(REF.get("losses_before_each_step_fp64"));
+            // fp32 vs fp64 losses: 4.0e-6 (fixture noise report)
+            assertEquals(losses[0], run.losses[0], 1e-5 * losses[0], "loss before step 1");
+            for (int step = 1; step < 4; step++) {
+                assertEquals(losses[step], run.losses[step], 2e-4, "loss after " + step + " steps");
+            }
+            // fp32 vs fp64 gradients at step 1: 1.4e-6
+            checkGradientNorms(REF.getAsJsonObject("grad_norms_step1_cvnets_fp64"), run.gradientNorms, 1e-6, 1e-4);
+            checkStemStatistics(REF.getAsJsonObject("stem_bn_after_step1_fp64"), run, 1e-6, 1e-4);
+            // fp32 vs fp64 EMA after 3 steps: 4.4e-6 (the raw weights move 1e-3 times faster)
+            compareState("EMA after 3 steps", run.ema, "training/xx_small_ema_after3_fp64.safetensors", 1e-4, 0, m);
+        }
+    }
 
-            for (int step = 0; step < 3; step++) {
-                double loss = group.forwardBackward(batch, 0, step).loss();
-                if (step == 0) {
-                    assertEquals(losses[0], loss, 1e-5 * losses[0], "loss before step 1");
-                    checkGradientNorms(ref.getAsJsonObject("grad_norms_step1_cvnets_fp64"), group.gradients());
-                    JsonObject bn = ref.getAsJsonObject("stem_bn_after_step1_fp64");
-                    assertClose("stem running_mean", group.state().get("conv_1.block.norm.running_mean").toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray(),
-                            Json.flat(bn.get("running_mean")), 1e-6, 1e-4);
-                    assertClose("stem running_var", group.state().get("conv_1.block.norm.running_var").toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray(),
-                            Json.flat(bn.get("running_var")), 1e-6, 1e-4);
-                } else {
-                    assertEquals(losses[step], loss, 2e-4, "loss after " + step + " steps");
+    /** What one run of the fixture's sequence produced, as float64 copies. */
+    private static final class ThreeSteps {
+        final double[] losses = new double[4];
+        final Map<String, Double> gradientNorms = new LinkedHashMap<>();
+        double[] stemMean;
+        double[] stemVar;
+        final Map<String, NDArray> raw = new LinkedHashMap<>();
+        final Map<String, NDArray> ema = new LinkedHashMap<>();
+
+        /**
+         * forward1 -> loss[0] -> backward -> step1 -> EMA; twice more; snapshot of raw and EMA state;
+         * forward4 -> loss[3]. The model and input are built in {@code type}; the fixture weights
+         * are float32 and so exact in either.
+         */
+        static ThreeSteps run(DataType type, NDManager m) {
+            ThreeSteps out = new ThreeSteps();
+            MobileViT.Builder builder = MobileViT.builder().setVariant(Variant.XXS)
+                    .optClassifierDropout(0).optTransformerDropout(0).optDataType(type);
+            try (TrainStep step = TrainStep.builder(List.of(Device.cpu()), builder).optEma(0.0005).build()) {
+                StateDict.load(step.replicas().master(), read(m, "weights/xx_small_cvnets.safetensors"), "fixture");
+                step.adoptMasterWeights(); // the EMA is a copy made before step 1, as CVNets'
+                NDArray input = npy(m, "training/xx_small_train_input_b4_256x256.npy").toType(type, false);
+                NDArray labels = npy(m, "training/xx_small_train_labels.npy");
+                ReplicaGroup.ShardSource batch = (replica, scope) -> new NDList(input.duplicate(), labels.duplicate());
+                for (int i = 0; i < 3; i++) {
+                    out.losses[i] = step.accumulate(batch).loss();
+                    if (i == 0) {
+                        try (NDManager scope = m.newSubManager()) {
+                            step.meanGradients(scope).forEach((name, g) -> out.gradientNorms.put(name,
+                                    Math.sqrt(g.toType(DataType.FLOAT64, false).square().sum().getDouble())));
+                        }
+                        out.stemMean = float64(step.replicas().state().get("conv_1.block.norm.running_mean"));
+                        out.stemVar = float64(step.replicas().state().get("conv_1.block.norm.running_var"));
+                    }
+                    step.update(0.002);
                 }
-                group.apply(adamw, 0.002);
-                ema.update(group.state());
+                assertEquals(3, step.optimizer().steps());
+                step.replicas().state().forEach((name, a) -> out.raw.put(name, copy(a, m)));
+                step.ema().model().state().forEach((name, a) -> out.ema.put(name, copy(a, m)));
+                out.losses[3] = step.accumulate(batch).loss();
             }
-            assertEquals(3, adamw.steps());
+            return out;
+        }
 
-            Set<String> noise = new HashSet<>();
-            ref.getAsJsonArray("zero_gradient_params_cvnets").forEach(e -> noise.add(e.getAsString()));
-            assertEquals(7, noise.size());
-            compareState("raw after 3 steps", group.state(), "training/xx_small_after3.safetensors", noise, 2e-3, m);
-            compareState("EMA after 3 steps", emaModel.state(), "training/xx_small_ema_after3.safetensors",
-                    Set.of(), 1e-4, m);
+        private static double[] float64(NDArray a) {
+            return a.toType(DataType.FLOAT64, false).toDoubleArray();
+        }
 
-            double loss4 = group.forwardBackward(batch, 0, 3).loss();
-            assertEquals(losses[3], loss4, 2e-4, "loss after 3 steps");
+        private static NDArray copy(NDArray a, NDManager m) {
+            NDArray c = a.duplicate().toType(DataType.FLOAT64, false); // toType alone would share float64 memory
+            c.attach(m);
+            return c;
         }
     }
 
-    private static void checkGradientNorms(JsonObject expected, Map<String, NDArray> grads) {
-        assertEquals(expected.size(), grads.size());
+    private static void checkGradientNorms(JsonObject expected, Map<String, Double> norms, double atol, double rtol) {
+        assertEquals(expected.size(), norms.size());
         for (Map.Entry<String, JsonElement> e : expected.entrySet()) {
-            double norm = Math.sqrt(grads.get(e.getKey()).square().sum().getFloat());
             double ref = e.getValue().getAsDouble();
-            if (ref > 1e-6) { // the zero-gradient parameters' norms are rounding noise
-                assertEquals(ref, norm, 1e-4 * ref, "gradient norm of " + e.getKey());
-            }
+            assertEquals(ref, norms.get(e.getKey()), atol + rtol * ref, "gradient norm of " + e.getKey());
         }
     }
 
-    /** Loads a Hugging Face-named reference into a fresh model and compares entry by entry. */
-    private static void compareState(String what, Map<String, NDArray> actual, String file, Set<String> skip,
-            double atol, NDManager m) {
-        MobileViT reference = MobileViT.builder().buildInitialized(m, 0);
+    private static void checkStemStatistics(JsonObject bn, ThreeSteps run, double atol, double rtol) {
+        assertClose("stem running_mean", run.stemMean, Json.flat(bn.get("running_mean")), atol, rtol);
+        assertClose("stem running_var", run.stemVar, Json.flat(bn.get("running_var")), atol, rtol);
+    }
+
+    /** Loads a Hugging Face-named float64 reference into a float64 model; compares every entry. */
+    private static void compareState(String what, Map<String, NDArray> actual, String file, double atol,
+            double rtol, NDManager m) {
+        MobileViT reference = MobileViT.builder().optDataType(DataType.FLOAT64).buildInitialized(m, 0);
         StateDict.load(reference, read(m, file), file);
-        int compared = 0;
         for (Map.Entry<String, NDArray> e : reference.state().entrySet()) {
-            if (!skip.contains(e.getKey())) {
-                assertClose(what + " " + e.getKey(), actual.get(e.getKey()), e.getValue(), atol, 0);
-                compared++;
-            }
+            assertClose(what + " " + e.getKey(), actual.get(e.getKey()), e.getValue(), atol, rtol);
         }
-        assertEquals(actual.size() - skip.size(), compared);
+        assertEquals(actual.size(), reference.state().size(), what + ": entries");
     }
 }

@@ -1,0 +1,240 @@
+package mobilevit.trainer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import mobilevit.model.MobileViT;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training step: forward and backward of every replica's shard, then, once every
+ * {@code accumulation} micro-batches (CVNets' {@code --common.accum-freq}), the mean gradient over
+ * all their images, one AdamW update of replica 0, zeroed gradients, replica 0's state to every
+ * replica, and the EMA. Every phase is a fixed number of native calls per replica
+ * ({@link FlatState}); {@link #times} says where the time went.
+ */
+public final class TrainStep implements AutoCloseable {
+
+    /** What one micro-batch did: its loss, its images, and whether the optimizer stepped after it. */
+    public record Result(double loss, long images, boolean updated) {}
+
+    /** Nanoseconds spent in each phase since the last {@link #resetTimes}. */
+    public static final class Times {
+        public long forwardBackward;
+        public long reduce;
+        public long optimizer;
+        public long ema;
+        /** zeroing the gradients and the broadcast to the other replicas */
+        public long other;
+    }
+
+    private final ReplicaGroup replicas;
+    private final AdamW optimizer;
+    private final NDManager emaManager;
+    private final Ema ema;
+    private final long runSeed;
+    private final int accumulation;
+    private int micro;
+    private Times times = new Times();
+
+    private TrainStep(Builder b) {
+        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode);
+        optimizer = new AdamW(b.beta1, b.beta2, b.eps, b.weightDecay);
+        if (b.emaMomentum > 0) {
+            emaManager = NDManager.newBaseManager(replicas.masterDevice());
+            ema = Ema.copyOf(replicas.masterState(), b.model, emaManager, b.emaMomentum);
+        } else {
+            emaManager = null;
+            ema = null;
+        }
+        runSeed = b.seed;
+        accumulation = b.accumulation;
+    }
+
+    public static Builder builder(List<Device> devices, MobileViT.Builder model) {
+        return new Builder(devices, model);
+    }
+
+    /**
+     * Forward and backward of one micro-batch; when it completes the accumulation window, the
+     * update follows with learning rate {@code lr}.
+     *
+     * @throws NonFiniteLossException if the loss is NaN or infinite (nothing of the window is applied)
+     */
+    public Result train(ReplicaGroup.ShardSource source, double lr) {
+        ReplicaGroup.StepLoss loss = accumulate(source);
+        boolean update = micro == accumulation;
+        if (update) {
+            update(lr);
+        }
+        return new Result(loss.loss(), loss.images(), update);
+    }
+
+    /**
+     * Forward and backward of one micro-batch into the replicas' gradients, without an update.
+     *
+     * @throws NonFiniteLossException if the loss is NaN or infinite (the window's gradients are dropped)
+     */
+    public ReplicaGroup.StepLoss accumulate(ReplicaGroup.ShardSource source) {
+        long start = System.nanoTime();
+        try {
+            ReplicaGroup.StepLoss loss = replicas.accumulate(source, runSeed, optimizer.steps(), micro);
+            micro++;
+            return loss;
+        } catch (NonFiniteLossException e) {
+            micro = 0;
+            throw e;
+        } finally {
+            times.forwardBackward += System.nanoTime() - start;
+        }
+    }
+
+    /** Whether no micro-batch is waiting for its update: the only moment a checkpoint is exact. */
+    public boolean atUpdateBoundary() {
+        return micro == 0;
+    }
+
+    /**
+     * The update from the micro-batches accumulated so far (also a window shorter than
+     * {@code accumulation}, as at an epoch's end, so that no image's gradient is dropped): mean
+     * gradient, AdamW, zeroed gradients, broadcast, EMA.
+     *
+     * @throws IllegalStateException if no micro-batch has accumulated
+     */
+    public void update(double lr) {
+        long t0 = System.nanoTime();
+        try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
+            NDArray gradient = replicas.reduce(scope);
+            long t1 = System.nanoTime();
+            optimizer.step(replicas.masterState().parameters(), gradient, lr);
+            long t2 = System.nanoTime();
+            times.reduce += t1 - t0;
+            times.optimizer += t2 - t1;
+        }
+        long t3 = System.nanoTime();
+        replicas.zeroGradients();
+        replicas.broadcast();
+        long t4 = System.nanoTime();
+        if (ema != null) {
+            ema.update(replicas.masterState());
+        }
+        times.other += t4 - t3;
+        times.ema += System.nanoTime() - t4;
+        micro = 0;
+    }
+
+    /**
+     * After weights were written into the master model (released or pretrained weights): every
+     * replica takes them, and the EMA restarts from them, as CVNets' EMA copies the model it is
+     * given.
+     */
+    public void adoptMasterWeights() {
+        replicas.broadcast();
+        if (ema != null) {
+            ema.restartFrom(replicas.masterState());
+        }
+    }
+
+    /**
+     * The mean gradient of the micro-batches since the last update, by parameter name, owned by
+     * {@code scope}, without applying it (for inspection and tests).
+     */
+    public Map<String, NDArray> meanGradients(NDManager scope) {
+        return replicas.masterState().named(replicas.reduce(scope), scope);
+    }
+
+    public ReplicaGroup replicas() {
+        return replicas;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    /** The EMA, or null when the builder's momentum was 0. */
+    public Ema ema() {
+        return ema;
+    }
+
+    public Times times() {
+        return times;
+    }
+
+    public void resetTimes() {
+        times = new Times();
+    }
+
+    @Override
+    public void close() {
+        replicas.close();
+        if (emaManager != null) {
+            emaManager.close();
+        }
+    }
+
+    /** Builds a {@link TrainStep}; defaults are the paper's (AdamW 0.9/0.999/1e-8, wd 0.01, smoothing 0.1). */
+    public static final class Builder {
+        private final List<Device> devices;
+        private final MobileViT.Builder model;
+        private long seed;
+        private double labelSmoothing = 0.1;
+        private ReplicaGroup.ForwardMode mode = ReplicaGroup.ForwardMode.TRAIN;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double eps = 1e-8;
+        private double weightDecay = 0.01;
+        private double emaMomentum;
+        private int accumulation = 1;
+
+        private Builder(List<Device> devices, MobileViT.Builder model) {
+            this.devices = List.copyOf(devices);
+            this.model = model;
+        }
+
+        /** Seed of the initial weights and of the dropout masks. */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder optLabelSmoothing(double epsilon) {
+            this.labelSmoothing = epsilon;
+            return this;
+        }
+
+        public Builder optForwardMode(ReplicaGroup.ForwardMode mode) {
+            this.mode = mode;
+            return this;
+        }
+
+        public Builder optAdamW(double beta1, double beta2, double eps, double weightDecay) {
+            this.beta1 = beta1;
+            this.beta2 = beta2;
+            this.eps = eps;
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** An EMA of the weights with this momentum (0, the default, keeps none). */
+        public Builder optEma(double momentum) {
+            this.emaMomentum = momentum;
+            return this;
+        }
+
+        /** Micro-batches per optimizer step (default 1). */
+        public Builder optAccumulation(int microBatches) {
+            if (microBatches < 1) {
+                throw new IllegalArgumentException("accumulation must be at least 1, got " + microBatches);
+            }
+            this.accumulation = microBatches;
+            return this;
+        }
+
+        public TrainStep build() {
+            return new TrainStep(this);
+        }
+    }
+}
