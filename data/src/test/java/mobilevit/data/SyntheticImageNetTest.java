@@ -24,10 +24,7 @@ class SyntheticImageNetTest {
     @Test
     void writesAnImageNetLayoutThatCanBeLearnt() throws Exception {
         Path out = tmp.resolve("synth");
-        long start = System.nanoTime();
         SyntheticImageNet.generate(out, 10, 60, 20, 1);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        assertTrue(seconds < 30, "generation took " + seconds + " s");
 
         ImageFolder train = ImageFolder.open(out.resolve("train"), null);
         ImageFolder val = ImageFolder.open(out.resolve("val"), null);

@@ -208,7 +208,6 @@ class BuildJniScriptTest {
         Scripts.Result r = run(env(), torch.toString(), "--jni-include", jniInclude().toString()).expect(3);
         assertContains(r.oneErrorLine(), "could not clone DJL v0.36.0 from file://");
         assertContains(r.oneErrorLine(), "give a DJL checkout with --source DIR");
-        assertTrue(r.millis() < 30_000, "fails fast");
     }
 
     @Test

@@ -59,12 +59,11 @@ class GpuCheckScriptTest {
     }
 
     @Test
-    void withoutAGpuItSaysSoInOneLineAndQuickly() {
+    void withoutAGpuItSaysSoInOneLine() {
         Assumptions.assumeFalse(Scripts.onPath("nvidia-smi"), "this machine has nvidia-smi");
         Scripts.Result r = run(Map.of()).expect(3);
         assertContains(r.oneErrorLine(), "no GPU here: nvidia-smi is not installed");
         assertEquals(1, r.errLines().size());
-        assertTrue(r.millis() < 5_000, "took " + r.millis() + " ms");
     }
 
     /** PATH with a stand-in nvidia-smi first. */

@@ -227,32 +227,15 @@ class FaultInjectionTest {
         for (int k = 0; k < KILLS; k++) {
             Phase aim = plan.get(k);
             int skip = aim == Phase.VALIDATION ? 0 : rnd.nextInt(2);
-            double fraction = rnd.nextDouble();
-            Before before = Before.of(run);
-            // Never let the run's final checkpoint complete: it would end the run before ten kills.
-            int position = before.last() == null ? -1 : referenceCheckpoints.indexOf(before.last());
-            skip = Math.min(skip, referenceCheckpoints.size() - 2 - position);
-            Cli.Child child = cli.start(train(run));
-            String aimed = aimAndKill(child, run, aim, skip, fraction, before, position);
-            Cli.Result r = child.awaitExit(60);
-            String finalCheckpoint = referenceCheckpoints.get(referenceCheckpoints.size() - 1);
-            if (r.exitCode() == 0 || finalCheckpoint.equals(RunFiles.pointer(run, "last.json"))) {
-                fail("kill " + (k + 1) + " came too late: the run had finished (" + aimed + ")\n" + r.describe());
+            killOnce(k, aim, skip, rnd.nextDouble(), run, landed, damagedAfter);
+        }
+        // Aims timed from the reference run's speed can miss on a slower or busier machine: a phase
+        // that no kill reached gets kills aimed at once at its start, which does not depend on speed.
+        int extra = 0;
+        for (Phase p : Phase.values()) {
+            for (int tries = 0; landed.getOrDefault(p, 0) == 0 && tries < 3; tries++) {
+                killOnce(KILLS + extra++, p, 0, 0.0, run, landed, damagedAfter);
             }
-            if (aimed.startsWith("nothing")) {
-                fail("kill " + (k + 1) + ": the aimed moment did not come (" + aim.words + ")\n" + r.describe());
-            }
-            assertEquals(137, r.exitCode(), () -> "SIGKILL ends with 128+9\n" + r.describe());
-            assertResumedFrom(r, before.last());
-            Landing landing = classify(r, run, before);
-            Phase where = landing.phase();
-            landed.merge(where, 1, Integer::sum);
-            List<String> problems = integrity(run, before);
-            damagedAfter.merge(where, problems.size(), Integer::sum);
-            System.out.printf(Locale.ROOT, "[faults] kill %2d: aimed %s (%s) -> landed %s; last stderr line: %s;"
-                    + " last.json -> %s%n", k + 1, aim.words, aimed, landing.describe(), lastProgressLine(r),
-                    RunFiles.pointer(run, "last.json"));
-            assertEquals(List.of(), problems, "after kill " + (k + 1) + " (" + where.words + ")");
         }
         Before before = Before.of(run);
         Cli.Result end = cli.run(RUN_TIMEOUT_S, train(run));
@@ -268,6 +251,36 @@ class FaultInjectionTest {
                     "restarted in place each time; final raw+EMA weights, optimizer, metrics.csv bitwise ="
                             + " reference");
         }
+    }
+
+    /** One launch of the run, killed at the moment {@code aim}, {@code skip} and {@code fraction} pick. */
+    private void killOnce(int k, Phase aim, int skip, double fraction, Path run, Map<Phase, Integer> landed,
+            Map<Phase, Integer> damagedAfter) throws Exception {
+        Before before = Before.of(run);
+        // Never let the run's final checkpoint complete: it would end the run before ten kills.
+        int position = before.last() == null ? -1 : referenceCheckpoints.indexOf(before.last());
+        skip = Math.min(skip, referenceCheckpoints.size() - 2 - position);
+        Cli.Child child = cli.start(train(run));
+        String aimed = aimAndKill(child, run, aim, skip, fraction, before, position);
+        Cli.Result r = child.awaitExit(60);
+        String finalCheckpoint = referenceCheckpoints.get(referenceCheckpoints.size() - 1);
+        if (r.exitCode() == 0 || finalCheckpoint.equals(RunFiles.pointer(run, "last.json"))) {
+            fail("kill " + (k + 1) + " came too late: the run had finished (" + aimed + ")\n" + r.describe());
+        }
+        if (aimed.startsWith("nothing")) {
+            fail("kill " + (k + 1) + ": the aimed moment did not come (" + aim.words + ")\n" + r.describe());
+        }
+        assertEquals(137, r.exitCode(), () -> "SIGKILL ends with 128+9\n" + r.describe());
+        assertResumedFrom(r, before.last());
+        Landing landing = classify(r, run, before);
+        Phase where = landing.phase();
+        landed.merge(where, 1, Integer::sum);
+        List<String> problems = integrity(run, before);
+        damagedAfter.merge(where, problems.size(), Integer::sum);
+        System.out.printf(Locale.ROOT, "[faults] kill %2d: aimed %s (%s) -> landed %s; last stderr line: %s;"
+                + " last.json -> %s%n", k + 1, aim.words, aimed, landing.describe(), lastProgressLine(r),
+                RunFiles.pointer(run, "last.json"));
+        assertEquals(List.of(), problems, "after kill " + (k + 1) + " (" + where.words + ")");
     }
 
     /** Watches the child and kills it at the aimed moment; says what it aimed at. */
