@@ -61,6 +61,10 @@ final class BenchTrainCommand implements Runnable {
     @Option(names = "--devices", defaultValue = "cpu", description = "cpu, cpu:N, gpu0, gpu0-7 (default ${DEFAULT-VALUE})")
     String devices;
 
+    @Option(names = "--threads", defaultValue = "0",
+            description = "PyTorch intra-op threads, ours and the baseline's (default ${DEFAULT-VALUE}: PyTorch's default)")
+    int threads;
+
     @Option(names = "--torch", defaultValue = "auto",
             description = "PyTorch baseline: auto (when a python3 with torch is found), off, or the python to run (default ${DEFAULT-VALUE})")
     String torch;
@@ -76,6 +80,12 @@ final class BenchTrainCommand implements Runnable {
         }
         if (rssFirst < 1 || rssFirst >= steps) {
             throw new UserError("--rss-first must be between 1 and --steps - 1, got " + rssFirst);
+        }
+        if (threads < 0) {
+            throw new UserError("--threads must not be negative, got " + threads);
+        }
+        if (threads > 0) {
+            JniUtils.setNumThreads(threads);
         }
         var list = Args.devices(devices);
         MobileViT.Builder builder = MobileViT.builder().setVariant(v);
