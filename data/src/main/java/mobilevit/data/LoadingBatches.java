@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -174,7 +175,7 @@ final class LoadingBatches implements Batches {
     private final class Pending {
         final SampledBatch spec;
         final CompletableFuture<Batch> done = new CompletableFuture<>();
-        private float[][] data;
+        private ByteBuffer[] data;
         private boolean[][] ok;
         private String[][] failures;
         private int sampleSize;
@@ -189,13 +190,13 @@ final class LoadingBatches implements Batches {
             try {
                 int shards = spec.shards().length;
                 sampleSize = 3 * spec.scale().height() * spec.scale().width();
-                data = new float[shards][];
+                data = new ByteBuffer[shards];
                 ok = new boolean[shards][];
                 failures = new String[shards][];
                 int total = 0;
                 for (int k = 0; k < shards; k++) {
                     int n = spec.shards()[k].length;
-                    data[k] = new float[Math.multiplyExact(n, sampleSize)];
+                    data[k] = ByteBuffer.allocateDirect(Math.multiplyExact(n, sampleSize));
                     ok[k] = new boolean[n];
                     failures[k] = new String[n];
                     total += n;
@@ -253,7 +254,7 @@ final class LoadingBatches implements Batches {
                         continue;
                     }
                     if (kept != s) {
-                        System.arraycopy(data[k], s * sampleSize, data[k], kept * sampleSize, sampleSize);
+                        data[k].put(kept * sampleSize, data[k].duplicate(), s * sampleSize, sampleSize);
                     }
                     l[kept] = folder.label(planned[s]);
                     idx[kept] = planned[s];
