@@ -42,7 +42,7 @@ public final class EvalLoader implements AutoCloseable {
     public Batches batches(Path skippedList) {
         Scale scale = new Scale(transform.crop(), transform.crop(), batchSize);
         SampleSource source = (batch, shard, sample, index, dst, offset) ->
-                transform.apply(Workspace.current().read(folder.path(index)), dst, offset);
+                transform.apply(folder.path(index), dst, offset);
         return workers.pass(folder, t -> {
             int from = t * batchSize;
             int[] indices = new int[Math.min(batchSize, folder.size() - from)];

@@ -4,6 +4,7 @@ import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 
 /**
  * The evaluation transform of CVNets v0.1: shorter side resized to {@code resize} (the longer to
@@ -47,8 +48,13 @@ public final class EvalTransform {
         return 3 * crop * crop;
     }
 
-    /** Transforms one encoded image ({@code encoded[0, limit)}, a direct buffer) into {@code dst[offset, offset + size())}. */
-    public void apply(ByteBuffer encoded, ByteBuffer dst, int offset) throws UnreadableImageException {
+    /** Transforms one image file into {@code dst[offset, offset + size())}, read into the calling thread's reusable memory. */
+    public void apply(Path file, ByteBuffer dst, int offset) throws UnreadableImageException {
+        apply(Workspace.current().read(file), dst, offset);
+    }
+
+    /** As {@link #apply(Path, ByteBuffer, int)} for {@code encoded[0, limit)}, a direct buffer. */
+    void apply(ByteBuffer encoded, ByteBuffer dst, int offset) throws UnreadableImageException {
         Mat image = ImageDecoding.decode(encoded, 1, decoder);
         try {
             apply(image, dst, offset);

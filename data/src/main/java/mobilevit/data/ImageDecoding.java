@@ -87,7 +87,11 @@ public final class ImageDecoding {
         long handle = ws.decompressor();
         long source = DirectBuffers.address(encoded);
         ByteBuffer info = ws.scratch();
-        if (handle == 0 || !TurboJpeg.header(handle, source, length, ws.scratchAddress())) {
+        if (handle == 0) {
+            return null;
+        }
+        if (!TurboJpeg.header(handle, source, length, ws.scratchAddress())) {
+            ws.discardDecompressor();
             return null;
         }
         int colorspace = info.getInt(12);
@@ -99,6 +103,7 @@ public final class ImageDecoding {
         int height = ceilDiv(info.getInt(4), reduction);
         ByteBuffer pixels = ws.pixels(Math.multiplyExact(3 * width, height));
         if (!TurboJpeg.decodeBgr(handle, source, length, DirectBuffers.address(pixels), width, height)) {
+            ws.discardDecompressor();
             return null;
         }
         return new Mat(height, width, CvType.CV_8UC3, pixels);

@@ -70,7 +70,7 @@ public final class TrainLoader implements AutoCloseable {
         Path list = skippedListFolder == null ? null : skippedListFolder.resolve("skipped-epoch-" + epoch + ".txt");
         SampleSource source = (batch, shard, sample, index, dst, offset) -> {
             long position = batch.position(shard, sample);
-            transform.apply(Workspace.current().read(folder.path(index)), batch.scale().height(), batch.scale().width(),
+            transform.apply(folder.path(index), batch.scale().height(), batch.scale().width(),
                     () -> RandomDraws.seeded(seed, Seeds.SAMPLE, epoch, position), dst, offset);
         };
         return workers.pass(folder, it -> sampler.batch(epoch, it), source,

@@ -3,6 +3,7 @@ package mobilevit.data;
 import org.opencv.core.Mat;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
@@ -48,12 +49,18 @@ public final class TrainTransform {
     }
 
     /**
-     * Transforms one encoded image ({@code encoded[0, limit)}, a direct buffer) into
-     * {@code dst[offset, offset + 3 * outH * outW)}. The draws come from {@code draws}: crop first,
-     * then the flip. The source is asked again (and must give the same draws) only when the JPEG
-     * header's size is not the decoded size (EXIF rotation).
+     * Transforms one image file into {@code dst[offset, offset + 3 * outH * outW)}, reading it into
+     * the calling thread's reusable memory. The draws come from {@code draws}: crop first, then the
+     * flip. The source is asked again (and must give the same draws) only when the JPEG header's
+     * size is not the decoded size (EXIF rotation).
      */
-    public void apply(ByteBuffer encoded, int outH, int outW, Supplier<RandomDraws> draws, ByteBuffer dst, int offset)
+    public void apply(Path file, int outH, int outW, Supplier<RandomDraws> draws, ByteBuffer dst, int offset)
+            throws UnreadableImageException {
+        apply(Workspace.current().read(file), outH, outW, draws, dst, offset);
+    }
+
+    /** As {@link #apply(Path, int, int, Supplier, ByteBuffer, int)} for {@code encoded[0, limit)}, a direct buffer. */
+    void apply(ByteBuffer encoded, int outH, int outW, Supplier<RandomDraws> draws, ByteBuffer dst, int offset)
             throws UnreadableImageException {
         Mat image = null;
         try {

@@ -78,6 +78,17 @@ final class Workspace {
         return parts.decompressor;
     }
 
+    /**
+     * Destroys the decompressor after a failure: libjpeg-turbo 2.1 leaves a handle whose header
+     * reading failed in a state where the next header read returns the previous image's size.
+     */
+    void discardDecompressor() {
+        if (parts.decompressor != 0) {
+            TurboJpeg.destroy(parts.decompressor);
+            parts.decompressor = 0;
+        }
+    }
+
     /** 16 bytes of native-order scratch memory for results of native calls, and its address. */
     ByteBuffer scratch() {
         return parts.scratch;

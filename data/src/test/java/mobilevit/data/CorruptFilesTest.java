@@ -40,11 +40,11 @@ class CorruptFilesTest {
         root = tmp.resolve("train");
         Path a = Files.createDirectories(root.resolve("n01"));
         Path b = Files.createDirectories(root.resolve("n02"));
-        Files.write(a.resolve("good_1.JPEG"), SyntheticImageNet.image(0, new SplittableRandom(1)));
-        Files.write(a.resolve("good_2.JPEG"), SyntheticImageNet.image(1, new SplittableRandom(2)));
+        Files.write(a.resolve("good_1.JPEG"), SyntheticImageNet.image(0, new SplittableRandom(1), null));
+        Files.write(a.resolve("good_2.JPEG"), SyntheticImageNet.image(1, new SplittableRandom(2), null));
         BadImages.write(a, a.resolve("good_1.JPEG"));
         for (int i = 1; i <= 3; i++) {
-            Files.write(b.resolve("other_" + i + ".JPEG"), SyntheticImageNet.image(2, new SplittableRandom(10 + i)));
+            Files.write(b.resolve("other_" + i + ".JPEG"), SyntheticImageNet.image(2, new SplittableRandom(10 + i), null));
         }
     }
 

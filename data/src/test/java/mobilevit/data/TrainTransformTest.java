@@ -1,6 +1,8 @@
 package mobilevit.data;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -110,6 +112,94 @@ class TrainTransformTest {
     }
 
     /**
+     * Both decoders give the same crops, bit for bit, at full size and at 1/2, 1/4 and 1/8 (the
+     * output sizes below make crops of the fixtures reach each reduction).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"img_500x375", "img_gray_320x240"})
+    void bothDecodersGiveTheSameCrops(String img) throws Exception {
+        byte[] jpeg = Files.readAllBytes(Fixtures.file("preprocess_cv2/" + img + ".jpg"));
+        TrainTransform turbo = paper(JpegDecoder.TURBOJPEG);
+        TrainTransform opencv = paper(JpegDecoder.OPENCV);
+        java.util.Set<Integer> reductions = new java.util.TreeSet<>();
+        for (int out : new int[] {24, 48, 96, 160}) {
+            for (long k = 0; k < 40; k++) {
+                long sample = k;
+                Supplier<RandomDraws> draws = () -> RandomDraws.seeded(11, out, sample);
+                CropBox box = new RandomResizedCrop(RandomResizedCrop.Variant.CVNETS_V01).params(
+                        size(jpeg)[0], size(jpeg)[1], draws.get());
+                reductions.add(TrainTransform.reduction(box, out, out));
+                assertArrayEquals(apply(opencv, jpeg, out, out, draws), apply(turbo, jpeg, out, out, draws),
+                        img + " at " + out + ", sample " + k);
+            }
+        }
+        assertEquals(java.util.Set.of(1, 2, 4, 8), reductions);
+    }
+
+    /**
+     * A crop from a reduced-resolution decode against the same crop from the full decode with the
+     * same resize, on the fixture photographs (detailed, so this is the worst case): the mean
+     * |difference| is at most 8, 12 and 16 levels of 255 at 1/2, 1/4 and 1/8 (measured: up to 7.7,
+     * 11.3 and 14.0; 2.7, 5.5 and 9.8 on average for the colour photograph), and at least 85% of the
+     * values are within 32 levels. The reduced decode averages each 2x2, 4x4 or 8x8 block in the DCT
+     * domain, while OpenCV's bilinear downscale of the full decode reads only 2x2 pixels per output
+     * pixel and aliases the detail in between; smooth content differs far less (the test above).
+     * These tolerances are those of the OpenCV path before libjpeg-turbo, which decodes the same
+     * reductions to the same pixels.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"img_500x375", "img_gray_320x240"})
+    void reducedDecodingStaysCloseToTheFullDecode(String img) throws Exception {
+        byte[] jpeg = Files.readAllBytes(Fixtures.file("preprocess_cv2/" + img + ".jpg"));
+        TrainTransform reduced = PAPER;
+        TrainTransform full = new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false);
+        int compared = 0;
+        for (int out : new int[] {24, 48, 96}) {
+            for (long k = 0; k < 30; k++) {
+                long sample = k;
+                Supplier<RandomDraws> draws = () -> RandomDraws.seeded(12, out, sample);
+                CropBox box = new RandomResizedCrop(RandomResizedCrop.Variant.CVNETS_V01).params(
+                        size(jpeg)[0], size(jpeg)[1], draws.get());
+                if (TrainTransform.reduction(box, out, out) == 1) {
+                    continue;
+                }
+                byte[] a = apply(reduced, jpeg, out, out, draws);
+                byte[] b = apply(full, jpeg, out, out, draws);
+                String what = img + " at " + out + ", sample " + k + ", 1/" + TrainTransform.reduction(box, out, out);
+                int reduction = TrainTransform.reduction(box, out, out);
+                double tolerance = reduction == 2 ? 8 : reduction == 4 ? 12 : 16;
+                assertTrue(meanAbsDiff(a, b) <= tolerance, what + ": mean |diff| " + meanAbsDiff(a, b));
+                assertTrue(fractionWithin(a, b, 32) >= 0.85, what + ": " + fractionWithin(a, b, 32) + " within 32");
+                compared++;
+            }
+        }
+        assertTrue(compared > 20, compared + " reduced crops compared");
+    }
+
+    /**
+     * Preparing an image allocates the same small amount of Java heap however many images came
+     * before: nothing of the size of its pixels (256x256x3 = 196,608 bytes here).
+     */
+    @Test
+    void preparingAnImageAllocatesLittleAndTheSameEachTime() throws Exception {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        java.nio.file.Path file = Fixtures.file("preprocess_cv2/img_500x375.jpg");
+        ByteBuffer dst = ByteBuffer.allocateDirect(3 * 256 * 256);
+        long[] perImage = new long[3];
+        for (int run = 0; run < perImage.length; run++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100; i++) {
+                long sample = 100L * run + i;
+                PAPER.apply(file, 256, 256, () -> RandomDraws.seeded(13, sample), dst, 0);
+            }
+            perImage[run] = (threads.getCurrentThreadAllocatedBytes() - before) / 100;
+        }
+        assertTrue(perImage[1] < 8192 && perImage[2] < 8192, java.util.Arrays.toString(perImage) + " bytes per image");
+        assertTrue(perImage[2] <= perImage[1] + 512, java.util.Arrays.toString(perImage) + " bytes per image");
+    }
+
+    /**
      * OpenCV applies EXIF orientation, so a JPEG marked "rotate 90" decodes with height and width
      * swapped relative to its header: the crop is then drawn again on the decoded size.
      */
@@ -153,6 +243,20 @@ class TrainTransformTest {
         ByteBuffer dst = ByteBuffer.allocateDirect(3 * outH * outW);
         t.apply(TestImages.direct(encoded), outH, outW, draws, dst, 0);
         return TestImages.bytes(dst);
+    }
+
+    private static TrainTransform paper(JpegDecoder decoder) {
+        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true, decoder);
+    }
+
+    private static double fractionWithin(byte[] a, byte[] b, int levels) {
+        int n = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (Math.abs((a[i] & 0xFF) - (b[i] & 0xFF)) <= levels) {
+                n++;
+            }
+        }
+        return (double) n / a.length;
     }
 
     private static int[] size(byte[] encoded) {
