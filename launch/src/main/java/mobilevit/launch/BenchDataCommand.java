@@ -128,7 +128,7 @@ final class BenchDataCommand implements Runnable {
         Speeds[][] compared = new Speeds[COMPARED_THREADS.length][];
         for (int i = 0; i < COMPARED_THREADS.length; i++) {
             int t = COMPARED_THREADS[i];
-            Speeds[] three = {measure(folder, turbo, scales, t), measure(folder, opencv, scales, t), measureDjl(split, scales, t)};
+            Speeds[] three = compare(folder, split, List.of(turbo, opencv), scales, t);
             compared[i] = three;
             for (int s = 0; s <= scales.size(); s++) {
                 String name = s < scales.size() ? scales.get(s).height() + "x" + scales.get(s).width() : "all";
@@ -147,7 +147,7 @@ final class BenchDataCommand implements Runnable {
         double one = compared[0][0].all;
         for (int t : threads) {
             int known = Arrays.binarySearch(COMPARED_THREADS, t);
-            double speed = known >= 0 ? compared[known][0].all : measure(folder, turbo, scales, t).all;
+            double speed = known >= 0 ? compared[known][0].all : compare(folder, null, List.of(turbo), scales, t)[0].all;
             System.out.printf(Locale.ROOT, "%-8d %12.1f %14.1f %10.2f%n", t, speed, speed / t, speed / one);
             scaling.append(scaling.length() == 0 ? "" : ",").append(t).append(':')
                     .append(String.format(Locale.ROOT, "%.1f", speed));
@@ -177,26 +177,29 @@ final class BenchDataCommand implements Runnable {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
-    private Speeds measure(ImageFolder folder, TrainTransform transform, List<Scale> scales, int threads) {
-        double[] perScale = new double[scales.size()];
-        double seconds = 0;
+    /**
+     * The speeds of our loader with each transform and then (when {@code split} is not null) of
+     * DJL's pipeline, scale by scale: the pipelines take turns at each scale, so a change in the
+     * machine's load between scales falls on all of them alike.
+     */
+    private Speeds[] compare(ImageFolder folder, Path split, List<TrainTransform> transforms, List<Scale> scales,
+                             int threads) throws IOException {
+        int pipelines = transforms.size() + (split == null ? 0 : 1);
+        double[][] perScale = new double[pipelines][scales.size()];
+        double[] seconds = new double[pipelines];
         for (int s = 0; s < scales.size(); s++) {
-            double t = ours(folder, transform, scales.get(s), threads, images);
-            perScale[s] = images / t;
-            seconds += t;
+            for (int p = 0; p < pipelines; p++) {
+                double t = p < transforms.size() ? ours(folder, transforms.get(p), scales.get(s), threads, images)
+                        : djl(split, scales.get(s), threads, images);
+                perScale[p][s] = images / t;
+                seconds[p] += t;
+            }
         }
-        return new Speeds(perScale, scales.size() * images / seconds);
-    }
-
-    private Speeds measureDjl(Path split, List<Scale> scales, int threads) throws IOException {
-        double[] perScale = new double[scales.size()];
-        double seconds = 0;
-        for (int s = 0; s < scales.size(); s++) {
-            double t = djl(split, scales.get(s), threads, images);
-            perScale[s] = images / t;
-            seconds += t;
+        Speeds[] out = new Speeds[pipelines];
+        for (int p = 0; p < pipelines; p++) {
+            out[p] = new Speeds(perScale[p], scales.size() * images / seconds[p]);
         }
-        return new Speeds(perScale, scales.size() * images / seconds);
+        return out;
     }
 
     /** Seconds our loader takes for {@code n} images at one scale (batches of that scale only). */
