@@ -14,9 +14,10 @@ import java.util.List;
  * direct (off-heap) memory, and its labels. Unreadable images are left out, so a shard may hold
  * fewer images than the sampler's batch. {@link #images} hands the bytes to the caller's manager's
  * device (a quarter of the bytes float32 pixels would take) and converts them there to the float32
- * values x / 255 the model takes; the manager owns the arrays.
+ * values x / 255 the model takes; the manager owns the arrays. {@link #close} hands the pixel
+ * memory back to the loader for its next batches.
  */
-public final class Batch {
+public final class Batch implements AutoCloseable {
 
     private final SampledBatch spec;
     private final int height;
@@ -26,10 +27,13 @@ public final class Batch {
     private final int[][] indices;
     private final List<SkippedImage> skipped;
     private final long waitNanos;
+    private final BatchMemory memory;
+    private volatile boolean closed;
 
     Batch(SampledBatch spec, int height, int width, ByteBuffer[] pixels, long[][] labels, int[][] indices,
-          List<SkippedImage> skipped, long waitNanos) {
+          List<SkippedImage> skipped, long waitNanos, BatchMemory memory) {
         this.spec = spec;
+        this.memory = memory;
         this.height = height;
         this.width = width;
         this.pixels = pixels;
@@ -40,7 +44,7 @@ public final class Batch {
     }
 
     Batch withWait(long nanos) {
-        return new Batch(spec, height, width, pixels, labels, indices, skipped, nanos);
+        return new Batch(spec, height, width, pixels, labels, indices, skipped, nanos, memory);
     }
 
     /** The epoch (from 0); 0 for evaluation. */
@@ -89,6 +93,7 @@ public final class Batch {
      */
     public NDArray images(NDManager manager, int k) {
         Shape shape = new Shape(shardSize(k), 3, height, width);
+        checkOpen();
         if (shardSize(k) == 0) {
             return manager.zeros(shape);
         }
@@ -111,6 +116,7 @@ public final class Batch {
 
     /** The 8-bit pixels of shard {@code k}, NCHW, n * 3 * height * width bytes; read-only, not a copy. */
     public ByteBuffer pixels(int k) {
+        checkOpen();
         return pixels[k].slice(0, shardSize(k) * 3 * height * width).asReadOnlyBuffer();
     }
 
@@ -137,5 +143,26 @@ public final class Batch {
     /** The sampler's plan of this batch. */
     public SampledBatch plan() {
         return spec;
+    }
+
+    /**
+     * Hands the pixel memory back to the loader, which fills it with later batches: call it once the
+     * images are on their devices. Labels, indices and the rest stay readable; the images do not.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ByteBuffer b : pixels) {
+            memory.give(b);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("batch " + spec.iteration() + " is closed: its images were handed back");
+        }
     }
 }

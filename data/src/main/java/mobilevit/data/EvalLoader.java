@@ -25,7 +25,7 @@ public final class EvalLoader implements AutoCloseable {
         this.transform = transform;
         this.batchSize = batchSize;
         this.prefetch = prefetchBatches;
-        this.workers = new WorkerPool(workers, "mobilevit-eval-data");
+        this.workers = new WorkerPool(workers, "mobilevit-eval-data", prefetchBatches + 2);
     }
 
     /** Number of images of a pass (readable or not). */

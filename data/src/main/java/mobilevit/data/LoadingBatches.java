@@ -42,6 +42,7 @@ final class LoadingBatches implements Batches {
     private final Path skippedFile;
     private final String passName;
     private final Consumer<Batches> onClose;
+    private final BatchMemory memory;
     private final ConcurrentLinkedDeque<Pending> window = new ConcurrentLinkedDeque<>();
     private final List<SkippedImage> skipped = new ArrayList<>();
     private int submitted;
@@ -53,9 +54,11 @@ final class LoadingBatches implements Batches {
      * logged and, if {@code skippedFile} is not null and some were skipped, listed in that file.
      * {@code onClose} is told once when the pass is closed.
      */
-    LoadingBatches(ExecutorService workers, ImageFolder folder, IntFunction<SampledBatch> plan, SampleSource source,
-                   int first, int end, int prefetch, Path skippedFile, String passName, Consumer<Batches> onClose) {
+    LoadingBatches(ExecutorService workers, BatchMemory memory, ImageFolder folder, IntFunction<SampledBatch> plan,
+                   SampleSource source, int first, int end, int prefetch, Path skippedFile, String passName,
+                   Consumer<Batches> onClose) {
         this.workers = workers;
+        this.memory = memory;
         this.folder = folder;
         this.plan = plan;
         this.source = source;
@@ -196,7 +199,7 @@ final class LoadingBatches implements Batches {
                 int total = 0;
                 for (int k = 0; k < shards; k++) {
                     int n = spec.shards()[k].length;
-                    data[k] = ByteBuffer.allocateDirect(Math.multiplyExact(n, sampleSize));
+                    data[k] = memory.take(Math.multiplyExact(n, sampleSize));
                     ok[k] = new boolean[n];
                     failures[k] = new String[n];
                     total += n;
@@ -263,7 +266,8 @@ final class LoadingBatches implements Batches {
                 labels[k] = Arrays.copyOf(l, kept);
                 indices[k] = Arrays.copyOf(idx, kept);
             }
-            return new Batch(spec, spec.scale().height(), spec.scale().width(), data, labels, indices, skippedHere, 0);
+            return new Batch(spec, spec.scale().height(), spec.scale().width(), data, labels, indices, skippedHere, 0,
+                    memory);
         }
     }
 }

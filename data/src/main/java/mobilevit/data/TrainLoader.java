@@ -39,7 +39,8 @@ public final class TrainLoader implements AutoCloseable {
         this.transform = transform;
         this.prefetch = prefetchBatches;
         this.seed = seed;
-        this.workers = new WorkerPool(workers, "mobilevit-train-data");
+        // the batches being prepared, the one in use and the one before it, one buffer per shard
+        this.workers = new WorkerPool(workers, "mobilevit-train-data", (prefetchBatches + 2) * sampler.replicas());
     }
 
     /**

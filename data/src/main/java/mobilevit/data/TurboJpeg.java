@@ -99,14 +99,10 @@ final class TurboJpeg {
     /**
      * Decodes the JPEG at {@code jpeg} to BGR pixels at {@code dst} (width * 3 bytes a row), scaled
      * to width x height, which must be one of the library's scaled sizes. False on any error or
-     * warning (a damaged file), whose message {@link #lastError} gives.
+     * warning (a damaged file).
      */
     static boolean decodeBgr(long handle, long jpeg, int length, long dst, int width, int height) {
         return tjDecompress2(handle, jpeg, length, dst, width, 3 * width, height, PIXEL_FORMAT_BGR, 0) == 0;
-    }
-
-    static String lastError(long handle) {
-        return tjGetErrorStr2(handle);
     }
 
     // tjhandle tjInitDecompress(void)

@@ -14,6 +14,9 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The uint8 batch becomes, on the model's device, exactly the float32 pixels the loader used to make. */
 class BatchTest {
@@ -30,7 +33,7 @@ class BatchTest {
             pixels.put(i, (byte) i);
         }
         Batch batch = new Batch(new SampledBatch(0, 0, new Scale(h, w, 1), 0, new int[][] {{0}}), h, w,
-                new ByteBuffer[] {pixels}, new long[][] {{3}}, new int[][] {{0}}, List.of(), 0);
+                new ByteBuffer[] {pixels}, new long[][] {{3}}, new int[][] {{0}}, List.of(), 0, new BatchMemory(1));
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray images = batch.images(manager, 0);
             assertEquals(DataType.FLOAT32, images.getDataType());
@@ -39,6 +42,21 @@ class BatchTest {
                 assertEquals(i % 256 / 255.0f, values[i], "byte " + i % 256);
             }
         }
+    }
+
+    /** A closed batch's pixel memory goes to the loader's next batch; its images can no longer be read. */
+    @Test
+    void closingHandsThePixelMemoryBack() {
+        BatchMemory memory = new BatchMemory(1);
+        ByteBuffer first = memory.take(3000);
+        Batch batch = new Batch(new SampledBatch(0, 4, new Scale(10, 10, 1), 0, new int[][] {{0}}), 10, 10,
+                new ByteBuffer[] {first}, new long[][] {{3}}, new int[][] {{0}}, List.of(), 0, memory);
+        batch.close();
+        batch.close();
+        assertThrows(IllegalStateException.class, () -> batch.pixels(0));
+        assertArrayEquals(new long[] {3}, batch.labelArray(0));
+        assertSame(first, memory.take(300), "smaller batches reuse it");
+        assertNotSame(first, memory.take(300), "it was given out once");
     }
 
     /** The fixtures' CVNets v0.1 evaluation tensors, through the loader's uint8 batch and the device division. */
