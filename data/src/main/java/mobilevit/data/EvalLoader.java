@@ -25,7 +25,7 @@ public final class EvalLoader implements AutoCloseable {
         this.transform = transform;
         this.batchSize = batchSize;
         this.prefetch = prefetchBatches;
-        this.workers = new WorkerPool(workers, "mobilevit-eval-data");
+        this.workers = new WorkerPool(workers, "mobilevit-eval-data", prefetchBatches + 2);
     }
 
     /** Number of images of a pass (readable or not). */
@@ -42,7 +42,7 @@ public final class EvalLoader implements AutoCloseable {
     public Batches batches(Path skippedList) {
         Scale scale = new Scale(transform.crop(), transform.crop(), batchSize);
         SampleSource source = (batch, shard, sample, index, dst, offset) ->
-                transform.apply(ImageDecoding.read(folder.path(index)), dst, offset);
+                transform.apply(folder.path(index), dst, offset);
         return workers.pass(folder, t -> {
             int from = t * batchSize;
             int[] indices = new int[Math.min(batchSize, folder.size() - from)];

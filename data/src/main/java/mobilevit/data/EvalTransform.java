@@ -3,25 +3,35 @@ package mobilevit.data;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
 /**
  * The evaluation transform of CVNets v0.1: shorter side resized to {@code resize} (the longer to
  * {@code int(resize * long / short)}; untouched when the shorter side already has that length),
- * centre crop {@code crop} x {@code crop} at floor offsets, float32 CHW, BGR, [0, 1]. Decoded at
- * full resolution, as the reference does.
+ * centre crop {@code crop} x {@code crop} at floor offsets, CHW, BGR: 8-bit planes in a batch, or
+ * float32 values in [0, 1] (x / 255). Decoded at full resolution, as the reference does.
  */
 public final class EvalTransform {
 
     private final int resize;
     private final int crop;
     private final Interpolation interpolation;
+    private final JpegDecoder decoder;
 
+    /** With the best JPEG decoder installed ({@link JpegDecoder#best()}). */
     public EvalTransform(int resize, int crop, Interpolation interpolation) {
+        this(resize, crop, interpolation, JpegDecoder.best());
+    }
+
+    public EvalTransform(int resize, int crop, Interpolation interpolation, JpegDecoder decoder) {
         if (crop <= 0 || resize < crop) {
             throw new IllegalArgumentException("eval crop " + crop + " must be positive and at most the resize " + resize);
         }
         this.resize = resize;
         this.crop = crop;
         this.interpolation = interpolation;
+        this.decoder = decoder;
     }
 
     /** The paper's evaluation: 288, centre 256, OpenCV bilinear. */
@@ -33,14 +43,19 @@ public final class EvalTransform {
         return crop;
     }
 
-    /** The number of floats one image takes: 3 * crop * crop. */
+    /** The number of values (bytes in a batch, floats from {@link #apply(byte[])}) of one image: 3 * crop * crop. */
     public int size() {
         return 3 * crop * crop;
     }
 
-    /** Transforms one encoded image into {@code dst[offset, offset + size())}. */
-    public void apply(byte[] encoded, float[] dst, int offset) throws UnreadableImageException {
-        Mat image = ImageDecoding.decode(encoded, 1);
+    /** Transforms one image file into {@code dst[offset, offset + size())}, read into the calling thread's reusable memory. */
+    public void apply(Path file, ByteBuffer dst, int offset) throws UnreadableImageException {
+        apply(Workspace.current().read(file), dst, offset);
+    }
+
+    /** As {@link #apply(Path, ByteBuffer, int)} for {@code encoded[0, limit)}, a direct buffer. */
+    void apply(ByteBuffer encoded, ByteBuffer dst, int offset) throws UnreadableImageException {
+        Mat image = ImageDecoding.decode(encoded, 1, decoder);
         try {
             apply(image, dst, offset);
         } finally {
@@ -48,9 +63,16 @@ public final class EvalTransform {
         }
     }
 
+    /** The [3, crop, crop] float32 tensor of one encoded image, flattened. */
+    public float[] apply(byte[] encoded) throws UnreadableImageException {
+        ByteBuffer planes = ByteBuffer.allocateDirect(size());
+        apply(Workspace.current().copy(encoded), planes, 0);
+        return floats(planes);
+    }
+
     /**
      * Transforms an already decoded image: 8-bit BGR pixels, row-major [height, width, 3] (for
-     * images that arrive decoded, e.g. through DJL's {@code Image}).
+     * images that arrive decoded, e.g. through DJL's {@code Image}); float32 as {@link #apply(byte[])}.
      */
     public float[] applyDecoded(byte[] bgr, int height, int width) {
         if (bgr.length != 3 * height * width) {
@@ -61,15 +83,15 @@ public final class EvalTransform {
         Mat image = new Mat(height, width, CvType.CV_8UC3);
         try {
             image.put(0, 0, bgr);
-            float[] out = new float[size()];
-            apply(image, out, 0);
-            return out;
+            ByteBuffer planes = ByteBuffer.allocateDirect(size());
+            apply(image, planes, 0);
+            return floats(planes);
         } finally {
             image.release();
         }
     }
 
-    private void apply(Mat image, float[] dst, int offset) {
+    private void apply(Mat image, ByteBuffer dst, int offset) {
         int h = image.rows();
         int w = image.cols();
         int outH;
@@ -84,16 +106,24 @@ public final class EvalTransform {
             outH = resize;
             outW = (int) ((double) (resize * w) / h);
         }
-        byte[] pixels = outH == h && outW == w
-                ? RegionResize.bytes(image)
-                : RegionResize.resize(image, 0, 0, h, w, outH, outW, interpolation);
-        ChwWriter.write(pixels, outW, (outH - crop) / 2, (outW - crop) / 2, crop, crop, false, dst, offset);
+        Mat resized = image;
+        if (outH != h || outW != w) {
+            resized = Workspace.current().resized();
+            RegionResize.resize(image, 0, 0, h, w, outH, outW, interpolation, resized);
+        }
+        int top = (outH - crop) / 2;
+        int left = (outW - crop) / 2;
+        Mat centre = resized.submat(top, top + crop, left, left + crop);
+        try {
+            Planes.write(centre, false, dst, offset);
+        } finally {
+            centre.release();
+        }
     }
 
-    /** The [3, crop, crop] tensor of one encoded image, flattened. */
-    public float[] apply(byte[] encoded) throws UnreadableImageException {
+    private float[] floats(ByteBuffer planes) {
         float[] out = new float[size()];
-        apply(encoded, out, 0);
+        Planes.toFloats(planes, 0, out);
         return out;
     }
 }

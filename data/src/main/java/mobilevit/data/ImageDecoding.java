@@ -1,18 +1,21 @@
 package mobilevit.data;
 
 import org.opencv.core.CvException;
+import org.opencv.core.CvType;
 import org.opencv.core.Mat;
-import org.opencv.core.MatOfByte;
 import org.opencv.imgcodecs.Imgcodecs;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Reading and decoding image files with OpenCV, as CVNets v0.1 did ({@code cv2.imread}, colour):
- * BGR order, grayscale becomes 3 equal channels, CMYK is converted, and the format is taken from the
- * content (a PNG named {@code .JPEG} decodes as PNG). EXIF orientation is applied, as imread does.
+ * Reading and decoding image files as CVNets v0.1 did ({@code cv2.imread}, colour): BGR order,
+ * grayscale becomes 3 equal channels, CMYK is converted, the format is taken from the content (a
+ * PNG named {@code .JPEG} decodes as PNG) and EXIF orientation is applied, as imread does. JPEGs go
+ * through libjpeg-turbo's SIMD decoder when it is installed and gives the same pixels
+ * ({@link JpegDecoder}); everything else through OpenCV.
  */
 public final class ImageDecoding {
 
@@ -28,11 +31,12 @@ public final class ImageDecoding {
     }
 
     /**
-     * Decodes to an 8-bit 3-channel BGR image; {@code reduction} 2, 4 or 8 lets the JPEG decoder
-     * scale by 1/reduction while decoding (output size ceil(side / reduction)). The caller releases
-     * the returned Mat.
+     * Decodes {@code encoded[0, limit)} (a direct buffer) to an 8-bit 3-channel BGR image;
+     * {@code reduction} 2, 4 or 8 lets the JPEG decoder scale by 1/reduction in the DCT domain
+     * (output size ceil(side / reduction)). The caller releases the returned Mat; its pixels may live
+     * in the calling thread's {@link Workspace} and last until that thread decodes again.
      */
-    public static Mat decode(byte[] encoded, int reduction) throws UnreadableImageException {
+    static Mat decode(ByteBuffer encoded, int reduction, JpegDecoder decoder) throws UnreadableImageException {
         int flags = switch (reduction) {
             case 1 -> Imgcodecs.IMREAD_COLOR;
             case 2 -> Imgcodecs.IMREAD_REDUCED_COLOR_2;
@@ -40,16 +44,26 @@ public final class ImageDecoding {
             case 8 -> Imgcodecs.IMREAD_REDUCED_COLOR_8;
             default -> throw new IllegalArgumentException("reduction must be 1, 2, 4 or 8, got " + reduction);
         };
-        if (encoded.length == 0) {
+        if (!encoded.isDirect()) {
+            throw new IllegalArgumentException("the encoded image must be in a direct buffer");
+        }
+        int length = encoded.limit();
+        if (length == 0) {
             throw new UnreadableImageException("empty file");
         }
-        OpenCv.load();
-        MatOfByte buffer = new MatOfByte(encoded);
+        Workspace ws = Workspace.current();
+        if (decoder == JpegDecoder.TURBOJPEG && TurboJpeg.available()) {
+            Mat image = turbo(ws, encoded, reduction);
+            if (image != null) {
+                return image;
+            }
+        }
+        Mat buffer = new Mat(1, length, CvType.CV_8UC1, encoded);
         try {
             Mat image = Imgcodecs.imdecode(buffer, flags);
             if (image.empty()) {
                 image.release();
-                throw new UnreadableImageException("not a decodable image (" + encoded.length + " bytes)");
+                throw new UnreadableImageException("not a decodable image (" + length + " bytes)");
             }
             return image;
         } catch (CvException e) {
@@ -60,19 +74,57 @@ public final class ImageDecoding {
     }
 
     /**
-     * The {height, width} that a baseline or progressive JPEG declares in its frame header, or null
-     * when the bytes are not a JPEG (or the header is cut short). Reading it costs no decoding.
+     * The TurboJPEG decode into the workspace, or null for what OpenCV must decode itself: not a
+     * JPEG, CMYK/YCCK, an EXIF orientation to apply, or any error or warning (OpenCV then decodes
+     * the damaged file as it always did, or reports it unreadable).
      */
-    public static int[] jpegSize(byte[] b) {
-        if (b.length < 4 || (b[0] & 0xFF) != 0xFF || (b[1] & 0xFF) != 0xD8) {
+    private static Mat turbo(Workspace ws, ByteBuffer encoded, int reduction) {
+        int length = encoded.limit();
+        if (length < 4 || (encoded.get(0) & 0xFF) != 0xFF || (encoded.get(1) & 0xFF) != 0xD8
+                || reduction > 1 && !TurboJpeg.scales(reduction)) {
+            return null;
+        }
+        long handle = ws.decompressor();
+        long source = DirectBuffers.address(encoded);
+        ByteBuffer info = ws.scratch();
+        if (handle == 0) {
+            return null;
+        }
+        if (!TurboJpeg.header(handle, source, length, ws.scratchAddress())) {
+            ws.discardDecompressor();
+            return null;
+        }
+        int colorspace = info.getInt(12);
+        if (colorspace == TurboJpeg.COLORSPACE_CMYK || colorspace == TurboJpeg.COLORSPACE_YCCK
+                || !ExifOrientation.upright(encoded)) {
+            return null;
+        }
+        int width = ceilDiv(info.getInt(0), reduction);
+        int height = ceilDiv(info.getInt(4), reduction);
+        ByteBuffer pixels = ws.pixels(Math.multiplyExact(3 * width, height));
+        if (!TurboJpeg.decodeBgr(handle, source, length, DirectBuffers.address(pixels), width, height)) {
+            ws.discardDecompressor();
+            return null;
+        }
+        return new Mat(height, width, CvType.CV_8UC3, pixels);
+    }
+
+    /**
+     * The {height, width} that a baseline or progressive JPEG declares in its frame header, or null
+     * when the bytes {@code b[0, limit)} are not a JPEG (or the header is cut short). Reading it costs
+     * no decoding.
+     */
+    static int[] jpegSize(ByteBuffer b) {
+        int end = b.limit();
+        if (end < 4 || (b.get(0) & 0xFF) != 0xFF || (b.get(1) & 0xFF) != 0xD8) {
             return null;
         }
         int p = 2;
-        while (p + 3 < b.length) {
-            if ((b[p] & 0xFF) != 0xFF) {
+        while (p + 3 < end) {
+            if ((b.get(p) & 0xFF) != 0xFF) {
                 return null;
             }
-            int marker = b[p + 1] & 0xFF;
+            int marker = b.get(p + 1) & 0xFF;
             if (marker == 0xFF) { // fill byte
                 p++;
                 continue;
@@ -84,18 +136,22 @@ public final class ImageDecoding {
             if (marker == 0xD9 || marker == 0xDA) { // end of image or start of scan before a frame
                 return null;
             }
-            int length = ((b[p + 2] & 0xFF) << 8) | (b[p + 3] & 0xFF);
+            int length = ((b.get(p + 2) & 0xFF) << 8) | (b.get(p + 3) & 0xFF);
             boolean frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
             if (frame) {
-                if (p + 8 >= b.length) {
+                if (p + 8 >= end) {
                     return null;
                 }
-                int height = ((b[p + 5] & 0xFF) << 8) | (b[p + 6] & 0xFF);
-                int width = ((b[p + 7] & 0xFF) << 8) | (b[p + 8] & 0xFF);
+                int height = ((b.get(p + 5) & 0xFF) << 8) | (b.get(p + 6) & 0xFF);
+                int width = ((b.get(p + 7) & 0xFF) << 8) | (b.get(p + 8) & 0xFF);
                 return height > 0 && width > 0 ? new int[] {height, width} : null;
             }
             p += 2 + length;
         }
         return null;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 }

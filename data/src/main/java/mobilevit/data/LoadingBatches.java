@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,6 +42,7 @@ final class LoadingBatches implements Batches {
     private final Path skippedFile;
     private final String passName;
     private final Consumer<Batches> onClose;
+    private final BatchMemory memory;
     private final ConcurrentLinkedDeque<Pending> window = new ConcurrentLinkedDeque<>();
     private final List<SkippedImage> skipped = new ArrayList<>();
     private int submitted;
@@ -52,9 +54,11 @@ final class LoadingBatches implements Batches {
      * logged and, if {@code skippedFile} is not null and some were skipped, listed in that file.
      * {@code onClose} is told once when the pass is closed.
      */
-    LoadingBatches(ExecutorService workers, ImageFolder folder, IntFunction<SampledBatch> plan, SampleSource source,
-                   int first, int end, int prefetch, Path skippedFile, String passName, Consumer<Batches> onClose) {
+    LoadingBatches(ExecutorService workers, BatchMemory memory, ImageFolder folder, IntFunction<SampledBatch> plan,
+                   SampleSource source, int first, int end, int prefetch, Path skippedFile, String passName,
+                   Consumer<Batches> onClose) {
         this.workers = workers;
+        this.memory = memory;
         this.folder = folder;
         this.plan = plan;
         this.source = source;
@@ -174,7 +178,7 @@ final class LoadingBatches implements Batches {
     private final class Pending {
         final SampledBatch spec;
         final CompletableFuture<Batch> done = new CompletableFuture<>();
-        private float[][] data;
+        private ByteBuffer[] data;
         private boolean[][] ok;
         private String[][] failures;
         private int sampleSize;
@@ -189,13 +193,13 @@ final class LoadingBatches implements Batches {
             try {
                 int shards = spec.shards().length;
                 sampleSize = 3 * spec.scale().height() * spec.scale().width();
-                data = new float[shards][];
+                data = new ByteBuffer[shards];
                 ok = new boolean[shards][];
                 failures = new String[shards][];
                 int total = 0;
                 for (int k = 0; k < shards; k++) {
                     int n = spec.shards()[k].length;
-                    data[k] = new float[Math.multiplyExact(n, sampleSize)];
+                    data[k] = memory.take(Math.multiplyExact(n, sampleSize));
                     ok[k] = new boolean[n];
                     failures[k] = new String[n];
                     total += n;
@@ -253,7 +257,7 @@ final class LoadingBatches implements Batches {
                         continue;
                     }
                     if (kept != s) {
-                        System.arraycopy(data[k], s * sampleSize, data[k], kept * sampleSize, sampleSize);
+                        data[k].put(kept * sampleSize, data[k].duplicate(), s * sampleSize, sampleSize);
                     }
                     l[kept] = folder.label(planned[s]);
                     idx[kept] = planned[s];
@@ -262,7 +266,8 @@ final class LoadingBatches implements Batches {
                 labels[k] = Arrays.copyOf(l, kept);
                 indices[k] = Arrays.copyOf(idx, kept);
             }
-            return new Batch(spec, spec.scale().height(), spec.scale().width(), data, labels, indices, skippedHere, 0);
+            return new Batch(spec, spec.scale().height(), spec.scale().width(), data, labels, indices, skippedHere, 0,
+                    memory);
         }
     }
 }

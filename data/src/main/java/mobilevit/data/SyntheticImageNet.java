@@ -29,8 +29,9 @@ import java.util.stream.Stream;
  * whose classes can be learnt: each class is one shape (6 kinds) with its own colour and surface
  * (plain, striped or dotted), drawn at a random position, size and rotation over a random smooth
  * background with a few clutter lines, with film-like grain over all. Images are 200 to 500 pixels
- * a side, JPEG quality 90, of about the size per pixel of ImageNet's photographs. Every
- * image is a function of (seed, split, class, number), so the dataset is the same on every machine.
+ * a side (or all of one given size, such as ImageNet's typical 500x375), JPEG quality 90, of about
+ * the size per pixel of ImageNet's photographs. Every image is a function of (seed, split, class,
+ * number, size), so the dataset is the same on every machine.
  *
  * <p>The folder is written under a temporary name next to the output and renamed into place at the
  * end, so an interrupted run never leaves something that looks like a complete dataset.
@@ -43,15 +44,45 @@ public final class SyntheticImageNet {
     private static final int MAX_SIDE = 500;
     private static final int QUALITY = 90;
 
+    /** A fixed size for every image, in pixels. */
+    public record ImageSize(int height, int width) {
+
+        /** The most common size of ImageNet's photographs (landscape 4:3). */
+        public static final ImageSize IMAGENET = new ImageSize(375, 500);
+
+        public ImageSize {
+            if (height < 16 || width < 16 || height > 8192 || width > 8192) {
+                throw new IllegalArgumentException("image size must be 16 to 8192 pixels a side, got " + width + "x"
+                        + height);
+            }
+        }
+
+        /** Parses {@code WIDTHxHEIGHT}, e.g. {@code 500x375}. */
+        public static ImageSize parse(String widthByHeight) {
+            String[] parts = widthByHeight.split("x", -1);
+            if (parts.length == 2 && parts[0].matches("[0-9]{1,5}") && parts[1].matches("[0-9]{1,5}")) {
+                return new ImageSize(Integer.parseInt(parts[1]), Integer.parseInt(parts[0]));
+            }
+            throw new IllegalArgumentException("image size must be WIDTHxHEIGHT, e.g. 500x375, got '" + widthByHeight + "'");
+        }
+    }
+
     private SyntheticImageNet() {}
 
     /**
-     * Generates the dataset into {@code output}, which must not exist or be an empty folder.
+     * Generates the dataset into {@code output}, which must not exist or be an empty folder, with
+     * images of random sizes (200 to 500 pixels a side).
      *
      * @throws IllegalArgumentException on bad counts or a non-empty output
      */
     public static void generate(Path output, int classes, int trainPerClass, int valPerClass, long seed)
             throws IOException {
+        generate(output, classes, trainPerClass, valPerClass, seed, null);
+    }
+
+    /** As {@link #generate(Path, int, int, int, long)}, every image of {@code size} (null: random sizes). */
+    public static void generate(Path output, int classes, int trainPerClass, int valPerClass, long seed,
+                                ImageSize size) throws IOException {
         if (classes < 1 || trainPerClass < 1 || valPerClass < 0) {
             throw new IllegalArgumentException("need at least 1 class and 1 training image per class, got "
                     + classes + " classes, " + trainPerClass + " train and " + valPerClass + " val per class");
@@ -63,9 +94,9 @@ public final class SyntheticImageNet {
         Path absolute = output.toAbsolutePath();
         Path partial = Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".partial-");
         try {
-            writeSplit(partial.resolve("train"), 0, classes, trainPerClass, seed);
+            writeSplit(partial.resolve("train"), 0, classes, trainPerClass, seed, size);
             if (valPerClass > 0) {
-                writeSplit(partial.resolve("val"), 1, classes, valPerClass, seed);
+                writeSplit(partial.resolve("val"), 1, classes, valPerClass, seed, size);
             }
             Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
@@ -79,7 +110,8 @@ public final class SyntheticImageNet {
                 SHAPES[k % SHAPES.length]);
     }
 
-    private static void writeSplit(Path split, int splitId, int classes, int perClass, long seed) throws IOException {
+    private static void writeSplit(Path split, int splitId, int classes, int perClass, long seed, ImageSize size)
+            throws IOException {
         for (int k = 0; k < classes; k++) {
             Files.createDirectories(split.resolve(className(k)));
         }
@@ -90,7 +122,7 @@ public final class SyntheticImageNet {
                 String name = String.format(Locale.ROOT, "%s_%05d.JPEG", className(k), i);
                 try {
                     Files.write(split.resolve(className(k)).resolve(name),
-                            image(k, Seeds.random(seed, splitId, k, i)));
+                            image(k, Seeds.random(seed, splitId, k, i), size));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -100,11 +132,11 @@ public final class SyntheticImageNet {
         }
     }
 
-    /** The JPEG bytes of one image of class k. */
-    static byte[] image(int k, SplittableRandom r) {
+    /** The JPEG bytes of one image of class k, of {@code size} (null: random). */
+    static byte[] image(int k, SplittableRandom r, ImageSize size) {
         OpenCv.load();
-        int h = r.nextInt(MIN_SIDE, MAX_SIDE + 1);
-        int w = r.nextInt(MIN_SIDE, MAX_SIDE + 1);
+        int h = size == null ? r.nextInt(MIN_SIDE, MAX_SIDE + 1) : size.height();
+        int w = size == null ? r.nextInt(MIN_SIDE, MAX_SIDE + 1) : size.width();
         Mat img = background(h, w, r);
         Mat mask = Mat.zeros(h, w, CvType.CV_8UC1);
         Mat surface = new Mat(h, w, CvType.CV_8UC3);

@@ -39,7 +39,8 @@ public final class TrainLoader implements AutoCloseable {
         this.transform = transform;
         this.prefetch = prefetchBatches;
         this.seed = seed;
-        this.workers = new WorkerPool(workers, "mobilevit-train-data");
+        // the batches being prepared, the one in use and the one before it, one buffer per shard
+        this.workers = new WorkerPool(workers, "mobilevit-train-data", (prefetchBatches + 2) * sampler.replicas());
     }
 
     /**
@@ -70,7 +71,7 @@ public final class TrainLoader implements AutoCloseable {
         Path list = skippedListFolder == null ? null : skippedListFolder.resolve("skipped-epoch-" + epoch + ".txt");
         SampleSource source = (batch, shard, sample, index, dst, offset) -> {
             long position = batch.position(shard, sample);
-            transform.apply(ImageDecoding.read(folder.path(index)), batch.scale().height(), batch.scale().width(),
+            transform.apply(folder.path(index), batch.scale().height(), batch.scale().width(),
                     () -> RandomDraws.seeded(seed, Seeds.SAMPLE, epoch, position), dst, offset);
         };
         return workers.pass(folder, it -> sampler.batch(epoch, it), source,

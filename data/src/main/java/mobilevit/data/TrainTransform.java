@@ -2,15 +2,22 @@ package mobilevit.data;
 
 import org.opencv.core.Mat;
 
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
  * The training augmentation of the paper (CVNets v0.1): RandomResizedCrop, resize of the crop to the
- * batch's (height, width), horizontal flip with probability 0.5; output float32 CHW, BGR, [0, 1].
+ * batch's (height, width), horizontal flip with probability 0.5; output 8-bit CHW planes, BGR,
+ * written straight into the batch's buffer (the model divides by 255 on its device).
  *
  * <p>When the crop is at least 2, 4 or 8 times the output in both directions, a JPEG is decoded at
- * 1/2, 1/4 or 1/8 resolution (by libjpeg, while decoding) and the crop box is scaled by the same
- * factor, so the same region of the picture is used; only the resampling filter changes.
+ * 1/2, 1/4 or 1/8 resolution (by libjpeg's DCT scaling, while decoding) and the crop box is scaled
+ * by the same factor, so the same region of the picture is used; only the resampling filter
+ * changes. libjpeg-turbo also scales by 3/8, 5/8, 3/4 and 7/8, but those are no faster: 5/8, 3/4
+ * and 7/8 decode a 500x375 JPEG in 1.0, 1.1 and 1.3 ms against 0.87 ms at full size (their IDCTs
+ * have no SIMD code), and 3/8 takes as long as 1/2. So the reductions are those OpenCV offers too,
+ * and both decoders give the same pixels.
  */
 public final class TrainTransform {
 
@@ -21,11 +28,19 @@ public final class TrainTransform {
     private final RandomResizedCrop crop;
     private final Interpolation interpolation;
     private final boolean reducedDecoding;
+    private final JpegDecoder decoder;
 
+    /** With the best JPEG decoder installed ({@link JpegDecoder#best()}). */
     public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, boolean reducedDecoding) {
+        this(variant, interpolation, reducedDecoding, JpegDecoder.best());
+    }
+
+    public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, boolean reducedDecoding,
+                          JpegDecoder decoder) {
         this.crop = new RandomResizedCrop(variant);
         this.interpolation = interpolation;
         this.reducedDecoding = reducedDecoding;
+        this.decoder = decoder;
     }
 
     /** The paper's transform: CVNets v0.1 crop, OpenCV bilinear, reduced-resolution decoding on. */
@@ -34,11 +49,18 @@ public final class TrainTransform {
     }
 
     /**
-     * Transforms one encoded image into {@code dst[offset, offset + 3 * outH * outW)}. The draws
-     * come from {@code draws}: crop first, then the flip. The source is asked again (and must give
-     * the same draws) only when the JPEG header's size is not the decoded size (EXIF rotation).
+     * Transforms one image file into {@code dst[offset, offset + 3 * outH * outW)}, reading it into
+     * the calling thread's reusable memory. The draws come from {@code draws}: crop first, then the
+     * flip. The source is asked again (and must give the same draws) only when the JPEG header's
+     * size is not the decoded size (EXIF rotation).
      */
-    public void apply(byte[] encoded, int outH, int outW, Supplier<RandomDraws> draws, float[] dst, int offset)
+    public void apply(Path file, int outH, int outW, Supplier<RandomDraws> draws, ByteBuffer dst, int offset)
+            throws UnreadableImageException {
+        apply(Workspace.current().read(file), outH, outW, draws, dst, offset);
+    }
+
+    /** As {@link #apply(Path, int, int, Supplier, ByteBuffer, int)} for {@code encoded[0, limit)}, a direct buffer. */
+    void apply(ByteBuffer encoded, int outH, int outW, Supplier<RandomDraws> draws, ByteBuffer dst, int offset)
             throws UnreadableImageException {
         Mat image = null;
         try {
@@ -47,7 +69,7 @@ public final class TrainTransform {
                 RandomDraws d = draws.get();
                 CropBox box = crop.params(header[0], header[1], d);
                 int reduction = reduction(box, outH, outW);
-                image = ImageDecoding.decode(encoded, reduction);
+                image = ImageDecoding.decode(encoded, reduction, decoder);
                 if (image.rows() == ceilDiv(header[0], reduction) && image.cols() == ceilDiv(header[1], reduction)) {
                     finish(image, box, reduction, d, outH, outW, dst, offset);
                     return;
@@ -55,7 +77,7 @@ public final class TrainTransform {
                 image.release();
                 image = null;
             }
-            image = ImageDecoding.decode(encoded, 1);
+            image = ImageDecoding.decode(encoded, 1, decoder);
             RandomDraws d = draws.get();
             finish(image, crop.params(image.rows(), image.cols(), d), 1, d, outH, outW, dst, offset);
         } finally {
@@ -76,12 +98,13 @@ public final class TrainTransform {
     }
 
     private void finish(Mat image, CropBox box, int reduction, RandomDraws draws, int outH, int outW,
-                        float[] dst, int offset) {
+                        ByteBuffer dst, int offset) {
         double s = reduction;
-        byte[] pixels = RegionResize.resize(image, box.top() / s, box.left() / s, box.height() / s, box.width() / s,
-                outH, outW, interpolation);
+        Mat resized = Workspace.current().resized();
+        RegionResize.resize(image, box.top() / s, box.left() / s, box.height() / s, box.width() / s,
+                outH, outW, interpolation, resized);
         boolean flip = draws.uniform(0, 1) <= FLIP_PROBABILITY;
-        ChwWriter.write(pixels, outW, 0, 0, outH, outW, flip, dst, offset);
+        Planes.write(resized, flip, dst, offset);
     }
 
     private static int ceilDiv(int a, int b) {

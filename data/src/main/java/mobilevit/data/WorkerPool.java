@@ -14,13 +14,18 @@ import java.util.function.IntFunction;
 final class WorkerPool implements AutoCloseable {
 
     private final ExecutorService executor;
+    private final BatchMemory memory;
     private final Set<Batches> open = ConcurrentHashMap.newKeySet();
 
-    /** {@code threads} daemon threads named {@code name-1}, {@code name-2}, ... */
-    WorkerPool(int threads, String name) {
+    /**
+     * {@code threads} daemon threads named {@code name-1}, {@code name-2}, ...; the passes' batches
+     * reuse up to {@code keptBuffers} shard buffers that closed batches hand back.
+     */
+    WorkerPool(int threads, String name, int keptBuffers) {
         if (threads <= 0) {
             throw new IllegalArgumentException("workers must be positive, got " + threads);
         }
+        memory = new BatchMemory(keptBuffers);
         AtomicInteger n = new AtomicInteger();
         executor = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());
@@ -32,8 +37,8 @@ final class WorkerPool implements AutoCloseable {
     /** Starts preparing batches {@code first .. end-1} of {@code plan} (see {@link LoadingBatches}). */
     Batches pass(ImageFolder folder, IntFunction<SampledBatch> plan, SampleSource source, int first, int end,
             int prefetch, Path skippedFile, String passName) {
-        LoadingBatches batches = new LoadingBatches(executor, folder, plan, source, first, end, prefetch, skippedFile,
-                passName, open::remove);
+        LoadingBatches batches = new LoadingBatches(executor, memory, folder, plan, source, first, end, prefetch,
+                skippedFile, passName, open::remove);
         open.add(batches);
         return batches;
     }

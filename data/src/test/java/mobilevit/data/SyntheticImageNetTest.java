@@ -34,7 +34,7 @@ class SyntheticImageNetTest {
         assertEquals(train.classes(), val.classes());
         assertEquals(SyntheticImageNet.className(3), train.classes().get(3));
         for (int i = 0; i < train.size(); i += 7) {
-            int[] size = ImageDecoding.jpegSize(Files.readAllBytes(train.path(i)));
+            int[] size = ImageDecoding.jpegSize(TestImages.direct(Files.readAllBytes(train.path(i))));
             assertTrue(size[0] >= 200 && size[0] <= 500 && size[1] >= 200 && size[1] <= 500);
             assertTrue(train.path(i).getFileName().toString().endsWith(".JPEG"));
         }
@@ -98,10 +98,11 @@ class SyntheticImageNetTest {
 
     /** Normalised 18-bin hue histogram of the saturated pixels. */
     private static double[] hueHistogram(Path file) throws Exception {
-        Mat bgr = ImageDecoding.decode(Files.readAllBytes(file), 4);
+        Mat bgr = ImageDecoding.decode(TestImages.direct(Files.readAllBytes(file)), 4, JpegDecoder.best());
         Mat hsv = new Mat();
         Imgproc.cvtColor(bgr, hsv, Imgproc.COLOR_BGR2HSV);
-        byte[] px = RegionResize.bytes(hsv);
+        byte[] px = new byte[3 * hsv.rows() * hsv.cols()];
+        hsv.get(0, 0, px);
         bgr.release();
         hsv.release();
         double[] h = new double[18];

@@ -6,6 +6,8 @@ import org.opencv.core.MatOfByte;
 import org.opencv.core.MatOfInt;
 import org.opencv.imgcodecs.Imgcodecs;
 
+import java.nio.ByteBuffer;
+
 /** Small encoded images made by the tests. */
 final class TestImages {
 
@@ -25,6 +27,18 @@ final class TestImages {
         Mat m = new Mat(h, w, CvType.CV_8UC3);
         m.put(0, 0, data);
         return m;
+    }
+
+    /** The bytes in a direct buffer, as the decoders take them. */
+    static ByteBuffer direct(byte[] bytes) {
+        return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+    }
+
+    /** The bytes of a buffer from index 0 to its limit. */
+    static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.limit()];
+        buffer.get(0, out);
+        return out;
     }
 
     static byte[] encode(Mat image, String extension, int... params) {

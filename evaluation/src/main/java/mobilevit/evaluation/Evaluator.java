@@ -50,8 +50,7 @@ public final class Evaluator {
         try (Batches batches = loader.batches(skippedList)) {
             long total = loader.imageCount();
             while (batches.hasNext()) {
-                Batch batch = batches.next();
-                try (NDManager scope = manager.newSubManager()) {
+                try (Batch batch = batches.next(); NDManager scope = manager.newSubManager()) {
                     NDArray images = batch.images(scope, 0);
                     NDArray labels = batch.labels(scope, 0);
                     if (batch.shardSize(0) > 0) {
@@ -61,8 +60,8 @@ public final class Evaluator {
                             accuracy.get(m.getKey()).add(logits, labels);
                         }
                     }
+                    done += batch.shardSize(0) + batch.skipped().size();
                 }
-                done += batch.shardSize(0) + batch.skipped().size();
                 if (progress != null) {
                     progress.update(done, total);
                 }

@@ -7,8 +7,11 @@ import ai.djl.modality.cv.transform.ToTensor;
 import ai.djl.ndarray.NDManager;
 import ai.djl.translate.TranslateException;
 
+import mobilevit.data.Batch;
 import mobilevit.data.Batches;
 import mobilevit.data.ImageFolder;
+import mobilevit.data.Interpolation;
+import mobilevit.data.JpegDecoder;
 import mobilevit.data.MultiScaleSampler;
 import mobilevit.data.Scale;
 import mobilevit.data.ScaleTable;
@@ -20,8 +23,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -32,22 +37,28 @@ import java.util.stream.Stream;
 
 /**
  * {@code bench data}: training-data throughput (read, decode, random crop, resize, flip, batch as
- * float32 NCHW) of this project's loader and, in the same run on the same files, of DJL's stock
- * ImageFolder with its default image factory and its RandomResizedCrop, RandomFlipLeftRight and
- * ToTensor transforms (plus a Resize, which DJL's crop needs to give one shape), at each of the
- * paper's training scales.
+ * uint8 NCHW) of this project's loader with libjpeg-turbo decoding and with OpenCV decoding, and,
+ * in the same run on the same files, of DJL's stock ImageFolder with its default image factory and
+ * its RandomResizedCrop, RandomFlipLeftRight and ToTensor transforms (plus a Resize, which DJL's crop
+ * needs to give one shape), at each of the paper's training scales, for 1 and 2 threads; then the
+ * libjpeg-turbo path's scaling over a list of thread counts, and the memory one image's
+ * preparation allocates on the Java heap.
  */
 @Command(name = "data", mixinStandardHelpOptions = true,
-        description = "Images/s of training-data loading at the paper's scales, next to DJL's stock ImageFolder "
-                + "pipeline as the baseline.")
+        description = "Images/s of training-data loading at the paper's scales: libjpeg-turbo and OpenCV decoding, "
+                + "next to DJL's stock ImageFolder pipeline as the baseline, and a thread scaling table.")
 final class BenchDataCommand implements Runnable {
 
+    private static final int[] COMPARED_THREADS = {1, 2};
+
     @Option(names = "--data", description = "dataset folder (with train/) or a split folder; default: a synthetic "
-            + "ImageNet-like set made in a temporary folder")
+            + "set of 640 ImageNet-like JPEGs (500x375, quality 90) made in a temporary folder")
     Path data;
 
-    @Option(names = "--threads", defaultValue = "1", description = "loading threads of each pipeline (default ${DEFAULT-VALUE})")
-    int threads;
+    @Option(names = "--threads", defaultValue = "1,2", split = ",",
+            description = "thread counts of the scaling table (default ${DEFAULT-VALUE}); the comparison always "
+                    + "runs 1 and 2")
+    int[] threads;
 
     @Option(names = "--images", defaultValue = "128", description = "timed images per scale and pipeline (default ${DEFAULT-VALUE})")
     int images;
@@ -57,11 +68,13 @@ final class BenchDataCommand implements Runnable {
 
     @Override
     public void run() {
-        Args.positive("--threads", threads);
+        for (int t : threads) {
+            Args.positive("--threads", t);
+        }
         Args.positive("--images", images);
         Args.positive("--batch", batch);
-        // One core per loading thread for both pipelines: PyTorch's own intra-op threads would give DJL's
-        // transforms more cores than --threads (and spin against each other on a busy machine).
+        // One core per loading thread for every pipeline: PyTorch's own intra-op threads would give DJL's
+        // transforms more cores than their threads (and spin against each other on a busy machine).
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
             System.setProperty("ai.djl.pytorch.num_threads", "1");
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -71,7 +84,7 @@ final class BenchDataCommand implements Runnable {
             Path split;
             if (data == null) {
                 temp = Files.createTempDirectory("mobilevit-bench-data-");
-                SyntheticImageNet.generate(temp.resolve("synth"), 10, 64, 0, 0);
+                SyntheticImageNet.generate(temp.resolve("synth"), 10, 64, 0, 0, SyntheticImageNet.ImageSize.IMAGENET);
                 split = temp.resolve("synth/train");
             } else {
                 split = Files.isDirectory(data.resolve("train")) ? data.resolve("train") : data;
@@ -86,6 +99,9 @@ final class BenchDataCommand implements Runnable {
         }
     }
 
+    /** images/s of one pipeline at one thread count: per scale and over all of them. */
+    private record Speeds(double[] perScale, double all) {}
+
     private void run(Path split, Path indexCache) throws IOException {
         ImageFolder folder;
         try {
@@ -93,40 +109,113 @@ final class BenchDataCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        List<Scale> scales = ScaleTable.of(ScaleTable.Params.paper(batch, 1));
-        System.out.printf(Locale.ROOT, "%s: %d images; %d thread(s), %d timed images per scale, batch %d%n",
-                folder.root(), folder.size(), threads, images, batch);
-        System.out.printf(Locale.ROOT, "%-9s %12s %12s %7s%n", "scale", "ours img/s", "djl img/s", "ratio");
-        ours(folder, scales.get(0), Math.min(images, 2 * batch)); // warm-up: JIT, natives, page cache
-        djl(split, scales.get(0), Math.min(images, 2 * batch));
-        double oursSeconds = 0;
-        double djlSeconds = 0;
-        for (Scale s : scales) {
-            double o = ours(folder, s, images);
-            double d = djl(split, s, images);
-            oursSeconds += o;
-            djlSeconds += d;
-            System.out.printf(Locale.ROOT, "%-9s %12.1f %12.1f %7.2f%n", s.height() + "x" + s.width(),
-                    images / o, images / d, d / o);
+        if (JpegDecoder.best() != JpegDecoder.TURBOJPEG) {
+            System.out.println("warning: libturbojpeg.so.0 is not installed (apt-get install libturbojpeg0), so the "
+                    + "turbo path decodes with OpenCV too");
         }
-        double ours = scales.size() * images / oursSeconds;
-        double djl = scales.size() * images / djlSeconds;
-        System.out.printf(Locale.ROOT, "%-9s %12.1f %12.1f %7.2f%n", "all", ours, djl, ours / djl);
-        System.out.printf(Locale.ROOT, "ours_img_s=%.2f djl_img_s=%.2f ratio=%.3f threads=%d images=%d batch=%d%n",
-                ours, djl, ours / djl, threads, scales.size() * images, batch);
+        List<Scale> scales = ScaleTable.of(ScaleTable.Params.paper(batch, 1));
+        TrainTransform turbo = transform(JpegDecoder.TURBOJPEG);
+        TrainTransform opencv = transform(JpegDecoder.OPENCV);
+        System.out.printf(Locale.ROOT, "%s: %d images; %d timed images per scale and pipeline, batch %d; machine: %d "
+                + "cores, load average %.2f%n", folder.root(), folder.size(), images, batch,
+                Runtime.getRuntime().availableProcessors(), loadAverage());
+        int warmUp = Math.min(images, 2 * batch); // JIT, natives, page cache
+        ours(folder, turbo, scales.get(0), 1, warmUp);
+        ours(folder, opencv, scales.get(0), 1, warmUp);
+        djl(split, scales.get(0), 1, warmUp);
+
+        System.out.printf(Locale.ROOT, "%-8s %-9s %12s %12s %10s %13s %10s%n", "threads", "scale", "turbo img/s",
+                "opencv img/s", "djl img/s", "turbo/opencv", "turbo/djl");
+        Speeds[][] compared = new Speeds[COMPARED_THREADS.length][];
+        for (int i = 0; i < COMPARED_THREADS.length; i++) {
+            int t = COMPARED_THREADS[i];
+            Speeds[] three = compare(folder, split, List.of(turbo, opencv), scales, t);
+            compared[i] = three;
+            for (int s = 0; s <= scales.size(); s++) {
+                String name = s < scales.size() ? scales.get(s).height() + "x" + scales.get(s).width() : "all";
+                double a = s < scales.size() ? three[0].perScale[s] : three[0].all;
+                double b = s < scales.size() ? three[1].perScale[s] : three[1].all;
+                double c = s < scales.size() ? three[2].perScale[s] : three[2].all;
+                System.out.printf(Locale.ROOT, "%-8d %-9s %12.1f %12.1f %10.1f %13.2f %10.2f%n", t, name, a, b, c,
+                        a / b, a / c);
+            }
+        }
+
+        System.out.printf(Locale.ROOT, "turbo path over all scales, by threads (%d cores):%n",
+                Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "%-8s %12s %14s %10s%n", "threads", "img/s", "img/s/thread", "speedup");
+        StringBuilder scaling = new StringBuilder();
+        double one = compared[0][0].all;
+        for (int t : threads) {
+            int known = Arrays.binarySearch(COMPARED_THREADS, t);
+            double speed = known >= 0 ? compared[known][0].all : compare(folder, null, List.of(turbo), scales, t)[0].all;
+            System.out.printf(Locale.ROOT, "%-8d %12.1f %14.1f %10.2f%n", t, speed, speed / t, speed / one);
+            scaling.append(scaling.length() == 0 ? "" : ",").append(t).append(':')
+                    .append(String.format(Locale.ROOT, "%.1f", speed));
+        }
+
+        long[] allocated = AllocationProbe.bytesPerImage(folder, turbo, scales.get(2));
+        System.out.printf(Locale.ROOT, "heap allocated per image by one thread preparing it (turbo path, %s): %d bytes "
+                + "over the first %d images, %d over the next %d%n", scales.get(2).height() + "x" + scales.get(2).width(),
+                allocated[0], AllocationProbe.IMAGES, allocated[1], AllocationProbe.IMAGES);
+
+        Speeds[] t1 = compared[0];
+        Speeds[] t2 = compared[1];
+        System.out.printf(Locale.ROOT, "turbo_img_s=%.2f opencv_img_s=%.2f djl_img_s=%.2f turbo_vs_opencv=%.3f "
+                        + "turbo_vs_djl=%.3f turbo_img_s_2t=%.2f opencv_img_s_2t=%.2f djl_img_s_2t=%.2f scaling=%s "
+                        + "alloc_bytes_per_image=%d images=%d batch=%d cores=%d load=%.2f%n",
+                t1[0].all, t1[1].all, t1[2].all, t1[0].all / t1[1].all, t1[0].all / t1[2].all, t2[0].all, t2[1].all,
+                t2[2].all, scaling, allocated[1], scales.size() * images, batch,
+                Runtime.getRuntime().availableProcessors(), loadAverage());
+    }
+
+    private static TrainTransform transform(JpegDecoder decoder) {
+        return new TrainTransform(mobilevit.data.RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true,
+                decoder);
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /**
+     * The speeds of our loader with each transform and then (when {@code split} is not null) of
+     * DJL's pipeline, scale by scale: the pipelines take turns at each scale, so a change in the
+     * machine's load between scales falls on all of them alike.
+     */
+    private Speeds[] compare(ImageFolder folder, Path split, List<TrainTransform> transforms, List<Scale> scales,
+                             int threads) throws IOException {
+        int pipelines = transforms.size() + (split == null ? 0 : 1);
+        double[][] perScale = new double[pipelines][scales.size()];
+        double[] seconds = new double[pipelines];
+        for (int s = 0; s < scales.size(); s++) {
+            for (int p = 0; p < pipelines; p++) {
+                double t = p < transforms.size() ? ours(folder, transforms.get(p), scales.get(s), threads, images)
+                        : djl(split, scales.get(s), threads, images);
+                perScale[p][s] = images / t;
+                seconds[p] += t;
+            }
+        }
+        Speeds[] out = new Speeds[pipelines];
+        for (int p = 0; p < pipelines; p++) {
+            out[p] = new Speeds(perScale[p], scales.size() * images / seconds[p]);
+        }
+        return out;
     }
 
     /** Seconds our loader takes for {@code n} images at one scale (batches of that scale only). */
-    private double ours(ImageFolder folder, Scale scale, int n) {
+    private double ours(ImageFolder folder, TrainTransform transform, Scale scale, int threads, int n) {
         Scale fixed = new Scale(scale.height(), scale.width(), batch);
         MultiScaleSampler sampler = new MultiScaleSampler(List.of(fixed), folder.size(), 1, 0);
         long start = System.nanoTime();
         int done = 0;
-        try (TrainLoader loader = new TrainLoader(folder, sampler, TrainTransform.paper(), threads, 2 * threads, 0)) {
+        try (TrainLoader loader = new TrainLoader(folder, sampler, transform, threads, 2 * threads, 0)) {
             for (int epoch = 0; done < n; epoch++) {
                 try (Batches batches = loader.epoch(epoch, 0)) {
                     while (done < n && batches.hasNext()) {
-                        done += batches.next().size();
+                        try (Batch batch = batches.next()) { // its buffers go back to the loader
+                            done += batch.size();
+                        }
                     }
                 }
             }
@@ -135,7 +224,7 @@ final class BenchDataCommand implements Runnable {
     }
 
     /** Seconds DJL's stock pipeline takes for {@code n} images at one scale. */
-    private double djl(Path split, Scale scale, int n) throws IOException {
+    private double djl(Path split, Scale scale, int threads, int n) throws IOException {
         ai.djl.basicdataset.cv.classification.ImageFolder dataset =
                 ai.djl.basicdataset.cv.classification.ImageFolder.builder()
                         .setRepositoryPath(split)

@@ -7,10 +7,13 @@ import mobilevit.model.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.awt.image.BufferedImage;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+
+import javax.imageio.ImageIO;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,6 +56,9 @@ class DataCommandsTest {
         assertEquals(2, Main.execute("synth", "--output", tmp.resolve("s").toString(), "--classes", "0"));
         assertEquals(2, Main.execute("synth", "--output", tmp.toString()));
         assertEquals(2, Main.execute("bench", "data", "--data", tmp.resolve("nothing").toString()));
+        assertEquals(2, Main.execute("bench", "data", "--threads", "1,0"));
+        assertEquals(2, Main.execute("synth", "--output", tmp.resolve("t").toString(), "--image-size", "500"));
+        assertEquals(2, Main.execute("synth", "--output", tmp.resolve("t").toString(), "--image-size", "8x8"));
     }
 
     @Test
@@ -62,5 +68,19 @@ class DataCommandsTest {
                 "--val-per-class", "1", "--seed", "4"));
         assertTrue(Files.isDirectory(out.resolve("train/s0002-plain-triangle")));
         assertTrue(Files.isRegularFile(out.resolve("val/s0000-plain-circle/s0000-plain-circle_00000.JPEG")));
+    }
+
+    @Test
+    void synthMakesImageNetLikeJpegs() throws Exception {
+        Path out = tmp.resolve("imagenet-like");
+        assertEquals(0, Main.execute("synth", "--output", out.toString(), "--classes", "2", "--train-per-class", "2",
+                "--val-per-class", "0", "--image-size", "500x375"));
+        try (var files = Files.walk(out)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                BufferedImage image = ImageIO.read(f.toFile());
+                assertEquals(500, image.getWidth(), f.toString());
+                assertEquals(375, image.getHeight(), f.toString());
+            }
+        }
     }
 }

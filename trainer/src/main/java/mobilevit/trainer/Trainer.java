@@ -177,33 +177,34 @@ public final class Trainer {
         int iterations = setup.sampler.iterations(epoch);
         try (Batches batches = loader.epoch(epoch, state.iteration)) {
             while (batches.hasNext()) {
-                Batch batch = batches.next();
-                double lr = setup.schedule.at(state.step, epoch);
-                TrainStep.Result r = step.train((replica, scope) -> new NDList(batch.images(scope, replica),
-                        batch.labels(scope, replica)), lr);
-                state.iteration = batch.iteration() + 1;
-                boolean epochEnd = state.iteration == iterations;
-                boolean updated = r.updated();
-                if (epochEnd && !step.atUpdateBoundary()) {
-                    step.update(lr); // the epoch's last, shorter window
-                    updated = true;
-                }
-                if (updated) {
-                    state.step++;
-                }
-                state.epochLossSum += r.loss() * r.images();
-                state.epochImages += r.images();
-                state.epochSkipped += batch.skipped().size();
-                state.lastLr = lr;
-                progress.iteration(state, iterations, r, lr, batch.waitNanos());
-                if (epochEnd || !step.atUpdateBoundary()) {
-                    continue;
-                }
-                boolean stop = stopRequested.get() || state.step == stopAtStep;
-                if (stop || (cfg.checkpointEvery > 0 && updated && state.step % cfg.checkpointEvery == 0)) {
-                    Path saved = save(setup.store, state, step, metrics, false);
-                    if (stop) {
-                        return Optional.of(saved);
+                try (Batch batch = batches.next()) { // its buffers go back to the loader
+                    double lr = setup.schedule.at(state.step, epoch);
+                    TrainStep.Result r = step.train((replica, scope) -> new NDList(batch.images(scope, replica),
+                            batch.labels(scope, replica)), lr);
+                    state.iteration = batch.iteration() + 1;
+                    boolean epochEnd = state.iteration == iterations;
+                    boolean updated = r.updated();
+                    if (epochEnd && !step.atUpdateBoundary()) {
+                        step.update(lr); // the epoch's last, shorter window
+                        updated = true;
+                    }
+                    if (updated) {
+                        state.step++;
+                    }
+                    state.epochLossSum += r.loss() * r.images();
+                    state.epochImages += r.images();
+                    state.epochSkipped += batch.skipped().size();
+                    state.lastLr = lr;
+                    progress.iteration(state, iterations, r, lr, batch.waitNanos());
+                    if (epochEnd || !step.atUpdateBoundary()) {
+                        continue;
+                    }
+                    boolean stop = stopRequested.get() || state.step == stopAtStep;
+                    if (stop || (cfg.checkpointEvery > 0 && updated && state.step % cfg.checkpointEvery == 0)) {
+                        Path saved = save(setup.store, state, step, metrics, false);
+                        if (stop) {
+                            return Optional.of(saved);
+                        }
                     }
                 }
             }

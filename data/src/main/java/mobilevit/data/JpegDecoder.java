@@ -1,0 +1,18 @@
+package mobilevit.data;
+
+/** Which library decodes JPEG files; both give the same pixels (PNGs and other formats always go to OpenCV). */
+public enum JpegDecoder {
+    /**
+     * libjpeg-turbo's TurboJPEG API ({@code libturbojpeg.so.0}) with its SIMD code, for every JPEG
+     * that it decodes exactly as OpenCV does: not CMYK/YCCK, no EXIF rotation, not damaged. The
+     * others, and every JPEG when the library is not installed, are decoded by OpenCV.
+     */
+    TURBOJPEG,
+    /** OpenCV's {@code imdecode} (its bundled libjpeg-turbo, built without SIMD), as CVNets v0.1 decoded. */
+    OPENCV;
+
+    /** {@link #TURBOJPEG} when {@code libturbojpeg.so.0} is installed, else {@link #OPENCV} (logged once). */
+    public static JpegDecoder best() {
+        return TurboJpeg.available() ? TURBOJPEG : OPENCV;
+    }
+}
