@@ -84,10 +84,10 @@ final class BenchTrainCommand implements Runnable {
         if (threads < 0) {
             throw new UserError("--threads must not be negative, got " + threads);
         }
+        var list = Args.devices(devices); // loads the engine
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
-        var list = Args.devices(devices);
         MobileViT.Builder builder = MobileViT.builder().setVariant(v);
         Map<String, Double> ours = new LinkedHashMap<>();
         try (NDManager manager = NDManager.newBaseManager();
