@@ -16,6 +16,7 @@ import java.io.PrintWriter;
             PredictCommand.class,
             DemoCommand.class,
             ForwardCommand.class,
+            ConvertCommand.class,
             OverfitCommand.class,
             BenchCommand.class,
             PreprocessCommand.class,
