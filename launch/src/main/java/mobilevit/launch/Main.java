@@ -17,6 +17,7 @@ import java.io.PrintWriter;
             DemoCommand.class,
             ForwardCommand.class,
             ConvertCommand.class,
+            PlotCommand.class,
             OverfitCommand.class,
             BenchCommand.class,
             PreprocessCommand.class,

@@ -62,6 +62,7 @@ public final class Trainer {
     private final Path resumeFrom;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private long stopAtStep = -1;
+    private Path initWeights;
 
     /**
      * @param output run folder (config, checkpoints, metrics); a run there is resumed
@@ -81,6 +82,12 @@ public final class Trainer {
     /** Makes the run save a checkpoint and stop once {@code step} optimizer steps are done. */
     public Trainer stopAfterStep(long step) {
         this.stopAtStep = step;
+        return this;
+    }
+
+    /** Makes a fresh run start from the weights in {@code file} that fit ({@link InitWeights}); a resumed run ignores it. */
+    public Trainer initWeights(Path file) {
+        this.initWeights = file;
         return this;
     }
 
@@ -117,7 +124,7 @@ public final class Trainer {
         LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
                 cfg.scheduleMode, cfg.epochs, totalSteps - 1);
         CheckpointStore store = new CheckpointStore(output, cfg.keepCheckpoints);
-        int leftovers = store.removeLeftovers() + removeLeftovers(output);
+        int leftovers = store.removeLeftovers() + removeLeftovers(output) + RunPlots.removeLeftovers(output.resolve("plots"));
         if (leftovers > 0) {
             LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
         }
@@ -135,6 +142,12 @@ public final class Trainer {
             RunState state = restore(store, replicas, emaModel, optimizer, metrics);
             if (state == null) {
                 state = new RunState();
+                if (initWeights != null) {
+                    InitWeights.apply(initWeights, replicas.master(), emaModel);
+                    replicas.broadcast();
+                }
+            } else if (initWeights != null) {
+                LOG.info("the run resumes from its checkpoint and ignores --init-weights {}", initWeights);
             }
             metrics.writeCsv(output.resolve("metrics.csv"));
             Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, sampler);
@@ -184,6 +197,7 @@ public final class Trainer {
                 state.nextEpoch();
                 last = save(store, state, replicas, emaModel, optimizer, metrics, best);
                 metrics.writeCsv(output.resolve("metrics.csv"));
+                RunPlots.write(output, output.resolve("plots"));
                 if (stopRequested.get() || state.step == stopAtStep) {
                     if (state.epoch < cfg.epochs) {
                         LOG.info("stopped after epoch {}; resume with the same command", epoch + 1);
