@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Starts a fresh run from pretrained weights (fine-tuning): every tensor of the file whose name
@@ -62,13 +66,15 @@ public final class InitWeights {
         }
     }
 
-    /** What was not loaded, or "" when everything was. */
+    /** What was not loaded: the classifier re-initialised, and any other difference; "" when everything was loaded. */
     private static String notLoaded(StateDict.Fit fit, int numClasses) {
-        if (fit.exact()) {
-            return "";
-        }
-        boolean head = fit.misShaped().keySet().stream().anyMatch(name -> name.startsWith("classifier."));
-        return (head ? "; re-initialised the classifier for " + numClasses + " classes" : "")
-                + "; not loaded (seeded initialisation kept or file tensor ignored): " + fit.differences();
+        Map<String, String> head = new LinkedHashMap<>();
+        Map<String, String> body = new LinkedHashMap<>();
+        fit.misShaped().forEach((name, found) -> (name.startsWith("classifier.") ? head : body).put(name, found));
+        StateDict.Fit rest = new StateDict.Fit(fit.naming(), fit.matched(), fit.missing(), fit.unexpected(), body);
+        List<String> shapes = new ArrayList<>();
+        head.forEach((name, found) -> shapes.add(name + " (" + found + ")"));
+        return (head.isEmpty() ? "" : "; re-initialised the classifier for " + numClasses + " classes " + shapes)
+                + (rest.exact() ? "" : "; kept the seeded initialisation of what does not fit: " + rest.differences());
     }
 }
