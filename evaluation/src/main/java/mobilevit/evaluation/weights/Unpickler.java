@@ -24,7 +24,7 @@ import java.util.function.Function;
  */
 final class Unpickler {
 
-    private static final String CALLABLES = "collections.OrderedDict, torch._utils._rebuild_tensor_v2 and"
+    private static final String CALLABLES = "collections.OrderedDict, torch._utils._rebuild_tensor_v2,"
             + " torch._utils._rebuild_parameter";
 
     private final byte[] data;
