@@ -71,6 +71,18 @@ class WeightsFormatsTest {
     }
 
     @Test
+    void predictPrintsTheSameClassesAsFromTheSafetensors() {
+        String image = CommandLineTest.fixture("preprocess/img_500x375.jpg").toString();
+        Cli.Result fromTorch = Cli.run("predict", "--weights", TORCH.resolve("xx_small_hf.bin").toString(), "--variant",
+                "xxs", image);
+        Cli.Result fromSafetensors = Cli.run("predict", "--weights",
+                CommandLineTest.fixture("weights/xx_small_hf.safetensors").toString(), "--variant", "xxs", image);
+        assertEquals(0, fromTorch.exitCode(), fromTorch.err());
+        assertEquals(6, fromTorch.out().strip().lines().count(), fromTorch.out());
+        assertEquals(fromSafetensors.out(), fromTorch.out());
+    }
+
+    @Test
     void evalGivesTheSameTopOneAndTopFiveAsTheSafetensors() throws IOException {
         JsonObject fromTorch = evalResults(TORCH.resolve("xx_small_cvnets.pt"));
         JsonObject fromSafetensors = evalResults(CommandLineTest.fixture("weights/xx_small_cvnets.safetensors"));
