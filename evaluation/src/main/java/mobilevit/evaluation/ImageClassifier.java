@@ -22,8 +22,9 @@ import java.util.List;
 
 /**
  * MobileViT through DJL's standard inference API: {@link #criteria} gives a {@link Criteria} from
- * {@link Image} to {@link Classifications} for a safetensors weights file (released CVNets or
- * Hugging Face weights, or a checkpoint's {@code ema.safetensors}/{@code model.safetensors}).
+ * {@link Image} to {@link Classifications} for a weights file (released CVNets or Hugging Face
+ * weights as safetensors or {@code torch.save} {@code .pt}/{@code .bin}, or a checkpoint's
+ * {@code ema.safetensors}/{@code model.safetensors}; see {@link WeightsFile#read}).
  * Images get the paper's evaluation transform (shorter side 288, centre crop 256, BGR, [0, 1]).
  */
 public final class ImageClassifier implements Translator<Image, Classifications> {
@@ -41,7 +42,7 @@ public final class ImageClassifier implements Translator<Image, Classifications>
     }
 
     /**
-     * @param weights a safetensors file of a model of {@code variant} with {@code classNames.size()} classes
+     * @param weights a safetensors or torch.save file of a model of {@code variant} with {@code classNames.size()} classes
      * @param classNames the label of each output, in order
      * @param topK classes kept in each result
      */
@@ -54,7 +55,7 @@ public final class ImageClassifier implements Translator<Image, Classifications>
                 .optModelName(file.getFileName().toString())
                 .optEngine("PyTorch")
                 .optBlock(MobileViT.builder().setVariant(variant).optNumClasses(classNames.size()).build())
-                .optOption("hasParameter", "false") // weights come from the safetensors file, in prepare()
+                .optOption("hasParameter", "false") // weights come from the weights file, in prepare()
                 .optTranslator(new ImageClassifier(file, EvalTransform.paper(), classNames, topK))
                 .build();
     }

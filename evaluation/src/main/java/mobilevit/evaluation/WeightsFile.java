@@ -4,45 +4,59 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.data.AtomicFiles;
+import mobilevit.evaluation.weights.SafetensorsFile;
+import mobilevit.evaluation.weights.TorchSaveFile;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 import mobilevit.model.Variant;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
-/** Safetensors weight files: read with a clear error naming the file, written atomically. */
+/** Weight files: safetensors or torch.save, read with a clear error naming the file; safetensors written atomically. */
 public final class WeightsFile {
+
+    /** Names that PyTorch's own weight files go by. */
+    private static final Pattern TORCH_SUFFIX = Pattern.compile("\\.(pt|pth|bin|ckpt)$");
 
     private WeightsFile() {}
 
     /**
-     * Reads every tensor of a safetensors file into {@code manager}.
+     * Reads every tensor of a weights file into {@code manager}: safetensors, or a {@code torch.save}
+     * zip archive (a {@code .pt} or {@code pytorch_model.bin}) read without executing its pickle
+     * ({@link TorchSaveFile}). The format is recognised from the file's first bytes.
      *
-     * @throws IllegalArgumentException naming the file when it is missing, unreadable or not
-     *     safetensors
+     * @throws IllegalArgumentException naming the file when it is missing, unreadable, malformed or refused
      */
     public static NDList read(Path file, NDManager manager) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
+        byte[] head = new byte[8];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, head.length);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("weights file " + file + " does not exist");
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read weights file " + file + ": " + e.getMessage());
         }
-        if (bytes.length < 10 || bytes[8] != '{'
-                || ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong() > bytes.length - 8) {
-            throw new IllegalArgumentException(file + " is not a safetensors file (" + bytes.length + " bytes)");
+        if (TorchSaveFile.isZip(head)) {
+            return TorchSaveFile.read(file, manager);
+        }
+        if (TorchSaveFile.isLegacy(head)) {
+            throw TorchSaveFile.legacyFormat(file);
+        }
+        String name = file.getFileName().toString();
+        if (TORCH_SUFFIX.matcher(name).find()) {
+            throw new IllegalArgumentException(file + " is not a torch.save file (" + (n < 4 ? n + " bytes" : "it does"
+                    + " not start like a zip archive") + ")");
         }
         try {
-            return NDList.decode(manager, bytes);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + " is not a valid safetensors file: " + e.getMessage());
+            return SafetensorsFile.read(file, Files.readAllBytes(file), manager);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read weights file " + file + ": " + e.getMessage());
         }
     }
 

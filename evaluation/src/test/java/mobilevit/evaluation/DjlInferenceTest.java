@@ -101,4 +101,23 @@ class DjlInferenceTest {
             }
         }
     }
+
+    @Test
+    void aTorchSaveFileClassifiesAsItsSafetensors() throws Exception {
+        Path torchFile = Path.of(System.getProperty("torch.fixtures.dir", "../torch-fixtures")).resolve("xx_small_hf.bin");
+        Image image = ImageFactory.getInstance().fromFile(fixture("preprocess/img_500x375.jpg"));
+        List<Classifications.Classification> fromTorch = classify(torchFile, image);
+        List<Classifications.Classification> fromSafetensors = classify(fixture("weights/xx_small_hf.safetensors"), image);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(fromSafetensors.get(i).getClassName(), fromTorch.get(i).getClassName(), "rank " + i);
+            assertEquals(fromSafetensors.get(i).getProbability(), fromTorch.get(i).getProbability(), 0, "rank " + i);
+        }
+    }
+
+    private static List<Classifications.Classification> classify(Path weights, Image image) throws Exception {
+        try (ZooModel<Image, Classifications> model = ImageClassifier.criteria(weights, Variant.XXS,
+                ImageNetClasses.labels(), 5).loadModel(); Predictor<Image, Classifications> predictor = model.newPredictor()) {
+            return predictor.predict(image).topK(5);
+        }
+    }
 }

@@ -60,7 +60,7 @@ final class Args {
         }
     }
 
-    /** A model of {@code variant} loaded from a safetensors file (CVNets or Hugging Face names). */
+    /** A model of {@code variant} loaded from a weights file: safetensors or torch.save, CVNets or Hugging Face names. */
     static MobileViT model(Path weights, Variant variant, int classes, NDManager manager) {
         try {
             return WeightsFile.loadModel(existingFile("weights file", weights), variant, classes, manager);

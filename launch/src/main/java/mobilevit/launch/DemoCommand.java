@@ -3,7 +3,6 @@ package mobilevit.launch;
 import ai.djl.ndarray.NDManager;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
@@ -16,6 +15,7 @@ import mobilevit.model.MobileViT;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
 import mobilevit.trainer.ConfigException;
+import mobilevit.trainer.RunPlots;
 import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
 
@@ -24,7 +24,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * {@code demo}: the whole job on a generated dataset, on CPU: generate the data, train
@@ -92,7 +90,7 @@ final class DemoCommand implements Runnable {
                 throw new UserError("the demo run stopped before its end", 1);
             }
             Map<String, Accuracy> evaluated = evaluate(cfg, run);
-            plot(run, output.resolve("plots"));
+            RunPlots.write(run, output.resolve("plots"));
             summarize(cfg, done, evaluated, (System.nanoTime() - start) / 1e9);
         } catch (IOException e) {
             throw new UserError("demo failed writing " + output + ": " + e.getMessage(), 5);
@@ -139,43 +137,6 @@ final class DemoCommand implements Runnable {
                             && r.accuracy().get("ema").top1() == trainerEma ? " (equal)" : " (DIFFERENT)");
             return r.accuracy();
         }
-    }
-
-    /** Loss and learning rate per logged step, top-1 (raw and EMA) per epoch. */
-    static void plot(Path run, Path plots) throws IOException {
-        Files.createDirectories(plots);
-        TreeMap<Long, double[]> steps = new TreeMap<>(); // step -> (loss, lr); a resumed run may log a step twice
-        for (String line : Files.readAllLines(run.resolve("log.jsonl"), StandardCharsets.UTF_8)) {
-            JsonObject o = JsonParser.parseString(line).getAsJsonObject();
-            if (o.has("step")) {
-                steps.put(o.get("step").getAsLong(), new double[] {o.get("loss").getAsDouble(), o.get("lr").getAsDouble()});
-            }
-        }
-        List<Long> x = new ArrayList<>(steps.keySet());
-        List<Double> loss = steps.values().stream().map(v -> v[0]).toList();
-        List<Double> lr = steps.values().stream().map(v -> v[1]).toList();
-        List<String> rows = Files.readAllLines(run.resolve("metrics.csv"), StandardCharsets.UTF_8);
-        List<Integer> epochs = new ArrayList<>();
-        List<Long> epochEnds = new ArrayList<>();
-        List<Double> epochLoss = new ArrayList<>();
-        List<Double> top1 = new ArrayList<>();
-        List<Double> emaTop1 = new ArrayList<>();
-        long step = 0;
-        for (String row : rows.subList(1, rows.size())) {
-            String[] f = row.split(",");
-            epochs.add(Integer.parseInt(f[0]));
-            step += Long.parseLong(f[1]);
-            epochEnds.add(step);
-            epochLoss.add(Double.parseDouble(f[3]));
-            top1.add(Double.parseDouble(f[5]));
-            emaTop1.add(Double.parseDouble(f[7]));
-        }
-        Plots.lineChart(plots.resolve("loss.png"), "Training loss", "step", "label-smoothed cross-entropy",
-                List.of(new Plots.Curve("logged step", x, loss), new Plots.Curve("epoch mean", epochEnds, epochLoss)));
-        Plots.lineChart(plots.resolve("lr.png"), "Learning rate", "step", "learning rate",
-                List.of(new Plots.Curve("lr", x, lr)));
-        Plots.lineChart(plots.resolve("top1.png"), "Validation top-1", "epoch", "top-1 (%)",
-                List.of(new Plots.Curve("raw weights", epochs, top1), new Plots.Curve("EMA weights", epochs, emaTop1)));
     }
 
     private void summarize(TrainConfig cfg, Trainer.Summary done, Map<String, Accuracy> evaluated, double seconds)

@@ -45,7 +45,7 @@ final class EvalCommand implements Runnable {
         @Option(names = "--checkpoint", required = true, description = "a checkpoint, a run folder or its checkpoints/")
         Path checkpoint;
 
-        @Option(names = "--weights", required = true, description = "safetensors (CVNets or Hugging Face names)")
+        @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names)")
         Path weights;
     }
 

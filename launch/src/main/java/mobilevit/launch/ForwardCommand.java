@@ -27,7 +27,7 @@ final class ForwardCommand implements Runnable {
     @Option(names = "--variant", required = true, description = "xxs, xs or s")
     String variant;
 
-    @Option(names = "--weights", required = true, description = "safetensors file (CVNets or Hugging Face names)")
+    @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names)")
     Path weights;
 
     @Option(names = "--input", required = true, description = "float32 .npy of shape [N,3,H,W], H and W >= 32")

@@ -16,6 +16,8 @@ import java.io.PrintWriter;
             PredictCommand.class,
             DemoCommand.class,
             ForwardCommand.class,
+            ConvertCommand.class,
+            PlotCommand.class,
             OverfitCommand.class,
             BenchCommand.class,
             PreprocessCommand.class,

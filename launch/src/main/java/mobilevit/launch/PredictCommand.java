@@ -27,7 +27,7 @@ import java.util.Locale;
         description = "Print the top-5 classes of each image (eval transform: shorter side 288, centre crop 256).")
 final class PredictCommand implements Runnable {
 
-    @Option(names = "--weights", required = true, description = "safetensors (CVNets or Hugging Face names)")
+    @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names)")
     Path weights;
 
     @Option(names = "--variant", required = true, description = "xxs, xs or s")

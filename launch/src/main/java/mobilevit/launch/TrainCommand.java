@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +41,12 @@ final class TrainCommand implements Runnable {
     @Option(names = "--resume", description = "resume from this checkpoint or run folder instead of the output's latest")
     Path resume;
 
+    @Option(names = "--init-weights", paramLabel = "FILE",
+            description = "start a fresh run from these weights (safetensors, torch.save .pt/.bin, or a checkpoint or"
+                    + " run folder's EMA weights; CVNets or Hugging Face names): every tensor whose name and shape fit"
+                    + " is loaded, a classifier of another size is re-initialised. Ignored when the run resumes.")
+    Path initWeights;
+
     @Override
     public void run() {
         List<String> all = new ArrayList<>(overrides);
@@ -51,8 +58,10 @@ final class TrainCommand implements Runnable {
         }
         TrainConfig cfg = load(config, all);
         Path out = output != null ? output : Path.of("runs", stem(config));
-        Trainer trainer = new Trainer(cfg, out, resume);
-        run(trainer);
+        if (initWeights != null && !Files.exists(initWeights)) {
+            throw new UserError("--init-weights " + initWeights + " does not exist");
+        }
+        run(new Trainer(cfg, out, resume).initWeights(initWeights));
     }
 
     static TrainConfig load(Path file, List<String> overrides) {

@@ -85,7 +85,7 @@ class CommandLineTest {
                 .failsWithOneLine(2, "does not fit MobileViT-XS");
         Path text = Files.writeString(tmp.resolve("text.safetensors"), "hello, not tensors");
         Cli.run("forward", "--variant", "xxs", "--weights", text.toString(), "--input", input, "--output", out)
-                .failsWithOneLine(2, "is not a safetensors file");
+                .failsWithOneLine(2, "text.safetensors is not a valid safetensors file: the header length");
         Cli.run("forward", "--variant", "xxs", "--weights", WEIGHTS, "--input",
                 fixture("training/xx_small_train_labels.npy").toString(), "--output", out)
                 .failsWithOneLine(2, "expected float32 [N,3,H,W]");

@@ -25,7 +25,20 @@ import java.util.regex.Pattern;
 public final class StateDict {
 
     /** The two naming schemes of released MobileViT weights. */
-    public enum Naming { CVNETS, HUGGING_FACE }
+    public enum Naming {
+        CVNETS("CVNets"), HUGGING_FACE("Hugging Face");
+
+        private final String label;
+
+        Naming(String label) {
+            this.label = label;
+        }
+
+        /** "CVNets" or "Hugging Face". */
+        public String label() {
+            return label;
+        }
+    }
 
     private static final Pattern LAYER = Pattern.compile("layer_(\\d)\\.(\\d+)\\.(.+)");
     private static final Pattern TRANSFORMER = Pattern.compile("global_rep\\.(\\d+)\\.(.+)");
@@ -117,14 +130,34 @@ public final class StateDict {
     }
 
     /**
-     * Copies named tensors into the model, converting to each parameter's data type and device.
-     * BatchNorm {@code num_batches_tracked} entries are ignored.
+     * How named tensors fit a model: the value for each parameter (by CVNets name; a Hugging Face
+     * query/key/value triple already fused) whose tensors are in the file with the right shape, and
+     * every difference.
      *
-     * @param source what the tensors came from, for the error message
-     * @return the naming that was found
-     * @throws WeightsMismatchException listing every missing, unexpected and mis-shaped key
+     * @param matched parameter name -> value, in the model's order
+     * @param missing file names a parameter needs that the file lacks
+     * @param unexpected file names no parameter uses
+     * @param misShaped parameter name -> what the file has instead
      */
-    public static Naming load(MobileViT model, NDList tensors, String source) {
+    public record Fit(Naming naming, Map<String, NDArray> matched, List<String> missing, List<String> unexpected,
+            Map<String, String> misShaped) {
+
+        /** True when every parameter is matched and every tensor used. */
+        public boolean exact() {
+            return missing.isEmpty() && unexpected.isEmpty() && misShaped.isEmpty();
+        }
+
+        /** "2 missing [...]; 0 unexpected; 1 mis-shaped [...]". */
+        public String differences() {
+            List<String> shapes = new ArrayList<>();
+            misShaped.forEach((name, what) -> shapes.add(name + " (" + what + ")"));
+            return describe("missing", missing) + "; " + describe("unexpected", unexpected) + "; "
+                    + describe("mis-shaped", shapes);
+        }
+    }
+
+    /** Matches named tensors to the model's parameters. BatchNorm {@code num_batches_tracked} entries are ignored. */
+    public static Fit fit(MobileViT model, NDList tensors) {
         Map<String, NDArray> byName = new LinkedHashMap<>();
         for (NDArray a : tensors) {
             if (a.getName() != null && !a.getName().endsWith("num_batches_tracked")) {
@@ -134,8 +167,8 @@ public final class StateDict {
         Naming naming = detect(byName.keySet());
         Set<String> unused = new LinkedHashSet<>(byName.keySet());
         List<String> missing = new ArrayList<>();
-        List<String> misShaped = new ArrayList<>();
-        Map<Parameter, NDArray> matched = new LinkedHashMap<>();
+        Map<String, String> misShaped = new LinkedHashMap<>();
+        Map<String, NDArray> matched = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             Shape expected = e.getValue().getArray().getShape();
             List<String> names = naming == Naming.CVNETS
@@ -155,26 +188,42 @@ public final class StateDict {
             }
             Shape found = parts.size() == 1 ? parts.get(0).getShape() : concatShape(parts);
             if (found == null || !found.equals(expected)) {
-                misShaped.add(String.join("+", names) + " (" + (found == null ? "parts of different shapes" : found)
-                        + " in file, " + expected + " expected)");
+                misShaped.put(String.join("+", names), (found == null ? "parts of different shapes" : found)
+                        + " in file, " + expected + " expected");
                 continue;
             }
-            matched.put(e.getValue(), parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0));
+            matched.put(e.getKey(), parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0));
         }
-        if (!missing.isEmpty() || !unused.isEmpty() || !misShaped.isEmpty()) {
-            throw new WeightsMismatchException(source + " does not fit MobileViT-"
-                    + model.variant().name() + " with " + model.numClasses() + " classes ("
-                    + (naming == Naming.CVNETS ? "CVNets" : "Hugging Face") + " names): "
-                    + describe("missing", missing) + "; " + describe("unexpected", new ArrayList<>(unused))
-                    + "; " + describe("mis-shaped", misShaped));
+        return new Fit(naming, matched, missing, new ArrayList<>(unused), misShaped);
+    }
+
+    /**
+     * Copies named tensors into the model, converting to each parameter's data type and device.
+     * BatchNorm {@code num_batches_tracked} entries are ignored.
+     *
+     * @param source what the tensors came from, for the error message
+     * @return the naming that was found
+     * @throws WeightsMismatchException listing every missing, unexpected and mis-shaped key
+     */
+    public static Naming load(MobileViT model, NDList tensors, String source) {
+        Fit fit = fit(model, tensors);
+        if (!fit.exact()) {
+            throw new WeightsMismatchException(source + " does not fit MobileViT-" + model.variant().name() + " with "
+                    + model.numClasses() + " classes (" + fit.naming().label() + " names): " + fit.differences());
         }
-        for (Map.Entry<Parameter, NDArray> e : matched.entrySet()) {
-            NDArray target = e.getKey().getArray();
+        copy(model, fit.matched());
+        return fit.naming();
+    }
+
+    /** Copies values into the parameters they are named after (CVNets names), in each parameter's data type and device. */
+    public static void copy(MobileViT model, Map<String, NDArray> values) {
+        Map<String, Parameter> parameters = model.namedParameters();
+        for (Map.Entry<String, NDArray> e : values.entrySet()) {
+            NDArray target = parameters.get(e.getKey()).getArray();
             try (NDArray converted = e.getValue().toType(target.getDataType(), true)) {
                 Autograd.copyInto(target, converted);
             }
         }
-        return naming;
     }
 
     private static Shape concatShape(List<NDArray> parts) {

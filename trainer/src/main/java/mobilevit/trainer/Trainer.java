@@ -62,6 +62,7 @@ public final class Trainer {
     private final Path resumeFrom;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private long stopAtStep = -1;
+    private Path initWeights;
 
     /**
      * @param output run folder (config, checkpoints, metrics); a run there is resumed
@@ -81,6 +82,12 @@ public final class Trainer {
     /** Makes the run save a checkpoint and stop once {@code step} optimizer steps are done. */
     public Trainer stopAfterStep(long step) {
         this.stopAtStep = step;
+        return this;
+    }
+
+    /** Makes a fresh run start from the weights in {@code file} that fit ({@link InitWeights}); a resumed run ignores it. */
+    public Trainer initWeights(Path file) {
+        this.initWeights = file;
         return this;
     }
 
@@ -104,7 +111,14 @@ public final class Trainer {
                         .optLabelSmoothing(cfg.labelSmoothing).optAdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)
                         .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).build()) {
             EpochMetrics metrics = new EpochMetrics();
-            RunState state = restore(setup.store, step, metrics);
+            Optional<RunState> resumed = restore(setup.store, step, metrics);
+            if (resumed.isEmpty() && initWeights != null) {
+                InitWeights.apply(initWeights, step.replicas().master(), step.ema().model());
+                step.replicas().broadcast();
+            } else if (initWeights != null) {
+                LOG.info("the run resumes from its checkpoint and ignores --init-weights {}", initWeights);
+            }
+            RunState state = resumed.orElseGet(RunState::new);
             metrics.writeCsv(output.resolve("metrics.csv"));
             Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, setup.sampler);
             LOG.info("training MobileViT-{} on {} ({} replica(s)), {} training / {} validation images, {} classes,"
@@ -122,6 +136,7 @@ public final class Trainer {
                 state.nextEpoch();
                 last = save(setup.store, state, step, metrics, best);
                 metrics.writeCsv(output.resolve("metrics.csv"));
+                RunPlots.write(output, output.resolve("plots"));
                 if ((stopRequested.get() || state.step == stopAtStep) && state.epoch < cfg.epochs) {
                     LOG.info("stopped after epoch {}; resume with the same command", epoch + 1);
                     return new Summary(Outcome.STOPPED, metrics.rows(), last);
@@ -156,7 +171,8 @@ public final class Trainer {
         LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
                 cfg.scheduleMode, cfg.epochs, totalSteps - 1);
         CheckpointStore store = new CheckpointStore(output, cfg.keepCheckpoints);
-        int leftovers = store.removeLeftovers() + removeLeftovers(output);
+        int leftovers = store.removeLeftovers() + removeLeftovers(output)
+                + RunPlots.removeLeftovers(output.resolve("plots"));
         if (leftovers > 0) {
             LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
         }
@@ -268,8 +284,9 @@ public final class Trainer {
         }
     }
 
-    /** Restores the latest intact checkpoint (of {@code resumeFrom} or the run folder), or a fresh state. */
-    private RunState restore(CheckpointStore store, TrainStep step, EpochMetrics metrics) throws IOException {
+    /** Restores the latest intact checkpoint (of {@code resumeFrom} or the run folder), if there is one. */
+    private Optional<RunState> restore(CheckpointStore store, TrainStep step, EpochMetrics metrics)
+            throws IOException {
         try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
             Optional<Checkpoint.Contents> found;
             if (resumeFrom != null) {
@@ -278,7 +295,7 @@ public final class Trainer {
                 found = store.latestIntact(scratch);
             }
             if (found.isEmpty()) {
-                return new RunState();
+                return Optional.empty();
             }
             Checkpoint.Contents c = found.get();
             warnAboutConfigChanges(c);
@@ -297,7 +314,7 @@ public final class Trainer {
                 replicas.broadcast();
                 LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch + 1, state.iteration,
                         state.step);
-                return state;
+                return Optional.of(state);
             } catch (IllegalArgumentException | IllegalStateException | com.google.gson.JsonParseException e) {
                 throw new CorruptCheckpointException(c.dir() + " cannot be resumed: " + e.getMessage());
             }

@@ -1,0 +1,118 @@
+package mobilevit.launch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.imageio.ImageIO;
+
+/**
+ * The README's fine-tuning example, run: a demo-trained run (here one short epoch of
+ * configs/demo.yaml) fine-tuned with configs/finetune_xxs.yaml on a generated dataset with other
+ * classes, with the README's own synth and train command lines (plus overrides that make them
+ * small: one epoch, 64-pixel crops). Then the same command again resumes and ignores --init-weights.
+ */
+class FineTuneTest {
+
+    @TempDir
+    Path tmp;
+
+    static final Path ROOT = Path.of(System.getProperty("fixtures.dir", "../fixtures")).getParent();
+    static final String[] SMALL = {"--set", "train.epochs=1", "--set", "sampler.base_size=64", "--set",
+        "sampler.min_size=64", "--set", "sampler.max_size=64", "--set", "eval.resize=72", "--set", "eval.crop=64",
+        "--set", "train.batch_size=16", "--set", "data.workers=1", "--set", "train.log_every=1"};
+
+    @Test
+    void theReadmeExampleFineTunesADemoRunOnOtherClasses() throws IOException {
+        Path demo = Files.createDirectories(tmp.resolve("demo-output"));
+        assertEquals(0, Cli.run("synth", "--output", demo.resolve("data").toString(), "--classes", "10",
+                "--train-per-class", "3", "--val-per-class", "1").exitCode());
+        List<String> pretrain = new ArrayList<>(List.of("train", "--config", ROOT.resolve("configs/demo.yaml").toString(),
+                "--data", demo.resolve("data").toString(), "--output", demo.resolve("run").toString()));
+        pretrain.addAll(List.of(SMALL));
+        assertEquals(0, Cli.run(pretrain.toArray(String[]::new)).exitCode());
+
+        List<String[]> example = readmeExample();
+        assertEquals(0, Cli.run(example.get(0)).exitCode(), "synth");
+        Cli.Result tuned = Cli.run(example.get(1));
+        assertEquals(0, tuned.exitCode(), tuned.err());
+        assertTrue(tuned.err().contains("initialised from the EMA weights of checkpoint " + demo.resolve("run")
+                .toAbsolutePath().resolve("checkpoints/e0001-i000000") + " (CVNets names): loaded 277 of the 279 tensors"
+                + " of MobileViT-XXS with 12 classes; re-initialised the classifier for 12 classes [classifier.fc.weight"
+                + " ((10, 320) in file, (12, 320) expected), classifier.fc.bias ((10) in file, (12) expected)]"),
+                tuned.err());
+        Path run = demo.resolve("finetune");
+        assertEquals(2, Files.readAllLines(run.resolve("metrics.csv")).size(), "one epoch");
+        for (String png : new String[] {"loss.png", "lr.png", "top1.png"}) {
+            assertEquals(800, ImageIO.read(run.resolve("plots").resolve(png).toFile()).getWidth(), png);
+        }
+
+        Cli.Result again = Cli.run(example.get(1));
+        assertEquals(0, again.exitCode(), again.err());
+        assertTrue(again.err().contains("resuming from ") && again.err().contains("the run resumes from its checkpoint"
+                + " and ignores --init-weights " + demo.resolve("run")), again.err());
+
+        Cli.Result plot = Cli.run(example.get(2));
+        assertEquals(0, plot.exitCode(), plot.err());
+        assertEquals("wrote " + run.resolve("plots/loss.png") + ", " + run.resolve("plots/lr.png") + ", "
+                + run.resolve("plots/top1.png"), plot.out().strip());
+    }
+
+    /** The synth, train and plot lines of the README's fine-tuning block, demo-output/ moved to the test's folder. */
+    private List<String[]> readmeExample() throws IOException {
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        Matcher block = Pattern.compile("## Fine-tuning.*?```bash\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        assertTrue(block.find(), "README has a Fine-tuning section with a bash block");
+        List<String[]> commands = new ArrayList<>();
+        for (String line : block.group(1).replace("\\\n", " ").split("\n")) {
+            String command = line.replaceAll("\\s+#.*$", "").trim();
+            if (!command.startsWith("launch/mobilevit ") || command.startsWith("launch/mobilevit demo")) {
+                continue;
+            }
+            List<String> args = new ArrayList<>(Arrays.asList(command.substring("launch/mobilevit ".length())
+                    .replace("demo-output", tmp.resolve("demo-output").toString())
+                    .replace("configs/", ROOT.resolve("configs") + "/").split("\\s+")));
+            if (args.get(0).equals("train")) {
+                args.addAll(List.of(SMALL));
+            }
+            commands.add(args.toArray(String[]::new));
+        }
+        assertEquals(List.of("synth", "train", "plot"), commands.stream().map(c -> c[0]).toList());
+        return commands;
+    }
+
+    @Test
+    void refusesWeightsThatLittleOfFitsWithTheKeyList() throws IOException {
+        Path data = tmp.resolve("data");
+        assertEquals(0, Cli.run("synth", "--output", data.toString(), "--classes", "2", "--train-per-class", "2",
+                "--val-per-class", "1").exitCode());
+        List<String> train = new ArrayList<>(List.of("train", "--config", ROOT.resolve("configs/finetune_xxs.yaml")
+                .toString(), "--data", data.toString(), "--output", tmp.resolve("run").toString(), "--devices", "cpu",
+                "--init-weights", ROOT.resolve("torch-fixtures/tiny_f32.pt").toString()));
+        train.addAll(List.of(SMALL));
+        Cli.run(train.toArray(String[]::new)).failsWithOneLine(2, "tiny_f32.pt fits only 0 of the 279 tensors of"
+                + " MobileViT-XXS with 10 classes (CVNets names): 279 missing [conv_1.block.conv.weight");
+        train.set(train.indexOf("--init-weights") + 1, tmp.resolve("none.pt").toString());
+        Cli.run(train.toArray(String[]::new)).failsWithOneLine(2, "--init-weights " + tmp.resolve("none.pt")
+                + " does not exist");
+    }
+
+    @Test
+    void plotRefusesAFolderThatIsNoRun() {
+        Cli.run("plot", tmp.toString()).failsWithOneLine(2, tmp + " is not a run folder (it has neither metrics.csv"
+                + " nor log.jsonl)");
+        Cli.run("plot", tmp.resolve("none").toString()).failsWithOneLine(2, "run folder " + tmp.resolve("none")
+                + " does not exist");
+    }
+}

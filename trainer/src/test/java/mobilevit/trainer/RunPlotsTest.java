@@ -1,0 +1,70 @@
+package mobilevit.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import javax.imageio.ImageIO;
+
+/** Plots of any run folder, also of one interrupted before or after its first epoch. */
+class RunPlotsTest {
+
+    @TempDir
+    Path run;
+
+    @Test
+    void plotsARunInterruptedBeforeItsFirstEpochEnded() throws IOException {
+        Files.writeString(run.resolve("metrics.csv"), EpochMetrics.HEADER + "\n");
+        RunPlots.write(run, run.resolve("plots"));
+        assertPngs(run.resolve("plots"));
+    }
+
+    @Test
+    void plotsOneEpochAndSkipsALineCutOffByAKill() throws IOException {
+        Files.writeString(run.resolve("metrics.csv"), EpochMetrics.HEADER + "\n"
+                + "1,3,30,2.250000,0.00200000,40.0000,90.0000,35.0000,88.0000,0,0\n");
+        Files.writeString(run.resolve("log.jsonl"), "{\"step\":1,\"loss\":2.3,\"lr\":0.001}\n"
+                + "{\"epoch\":1,\"event\":\"epoch\"}\n{\"step\":2,\"loss\":2.2,\"lr\":0.002}\n{\"step\":3,\"lo");
+        RunPlots.write(run, run.resolve("plots"));
+        assertPngs(run.resolve("plots"));
+    }
+
+    @Test
+    void refusesAFolderThatIsNoRun() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RunPlots.write(run, run.resolve("plots")));
+        assertEquals(run + " is not a run folder (it has neither metrics.csv nor log.jsonl)", e.getMessage());
+    }
+
+    @Test
+    void removesWhatAKilledWriteLeftAndNothingElse() throws IOException {
+        Path plots = Files.createDirectories(run.resolve("plots"));
+        Files.writeString(plots.resolve(".loss.png.8812345.tmp"), "half");
+        Files.writeString(plots.resolve("loss.png"), "kept");
+        assertEquals(1, RunPlots.removeLeftovers(plots));
+        try (Stream<Path> s = Files.list(plots)) {
+            assertEquals(List.of(plots.resolve("loss.png")), s.toList());
+        }
+    }
+
+    private static void assertPngs(Path plots) throws IOException {
+        try (Stream<Path> s = Files.list(plots)) {
+            assertEquals(List.of("loss.png", "lr.png", "top1.png"), s.map(p -> p.getFileName().toString()).sorted()
+                    .toList(), "the three charts and no temporary file");
+        }
+        for (String name : RunPlots.FILES) {
+            BufferedImage png = ImageIO.read(plots.resolve(name).toFile());
+            assertTrue(png != null && png.getWidth() == 800 && png.getHeight() == 500, name);
+        }
+    }
+}
