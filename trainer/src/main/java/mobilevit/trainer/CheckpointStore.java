@@ -103,17 +103,7 @@ public final class CheckpointStore {
      * @return the number of entries deleted
      */
     public int removeLeftovers() throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        List<Path> found;
-        try (Stream<Path> s = Files.list(dir)) {
-            found = s.filter(p -> LEFTOVER.matcher(p.getFileName().toString()).matches()).toList();
-        }
-        for (Path p : found) {
-            Checkpoint.deleteTree(p);
-        }
-        return found.size();
+        return Leftovers.remove(dir, LEFTOVER);
     }
 
     /** The checkpoint a pointer file names, if the file exists and is readable. */

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * The plots of a run folder, from its own files: {@code loss.png} (each logged step's loss from
@@ -36,17 +35,7 @@ public final class RunPlots {
 
     /** Deletes the temporary files a killed run left in {@code plotsDir}; returns how many. */
     public static int removeLeftovers(Path plotsDir) throws IOException {
-        if (!Files.isDirectory(plotsDir)) {
-            return 0;
-        }
-        List<Path> found;
-        try (Stream<Path> s = Files.list(plotsDir)) {
-            found = s.filter(p -> LEFTOVER.matcher(p.getFileName().toString()).matches()).toList();
-        }
-        for (Path p : found) {
-            Files.deleteIfExists(p);
-        }
-        return found.size();
+        return Leftovers.remove(plotsDir, LEFTOVER);
     }
 
     /**

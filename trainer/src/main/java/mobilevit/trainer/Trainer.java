@@ -37,7 +37,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * MobileViT training as the paper's recipe does it: multi-scale batches over N replicas, AdamW,
@@ -171,7 +170,7 @@ public final class Trainer {
         LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
                 cfg.scheduleMode, cfg.epochs, totalSteps - 1);
         CheckpointStore store = new CheckpointStore(output, cfg.keepCheckpoints);
-        int leftovers = store.removeLeftovers() + removeLeftovers(output)
+        int leftovers = store.removeLeftovers() + Leftovers.remove(output, RUN_LEFTOVER)
                 + RunPlots.removeLeftovers(output.resolve("plots"));
         if (leftovers > 0) {
             LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
@@ -358,17 +357,5 @@ public final class Trainer {
                         state.iteration)) + " not saved (" + e.getMessage() + ")", e);
             }
         }
-    }
-
-    private static int removeLeftovers(Path runDir) throws IOException {
-        List<Path> found;
-        try (Stream<Path> s = Files.list(runDir)) {
-            found = s.filter(p -> RUN_LEFTOVER.matcher(p.getFileName().toString()).matches()
-                    && Files.isRegularFile(p)).toList();
-        }
-        for (Path p : found) {
-            Files.deleteIfExists(p);
-        }
-        return found.size();
     }
 }
