@@ -11,6 +11,7 @@ Files a reader must accept (tensor values in expected.json):
   cvnets_checkpoint.pt CVNets' training checkpoint dict: model_state_dict, optim_state_dict (Adam), epoch...
   wrapped_state_dict.pt {"state_dict": ..., "arch": ...}
   protocol4.pt         tiny_f32's state dict with pickle protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL)
+  with --xxs-weights DIR, only these two, into DIR (the tests make them there, in target/):
   xx_small_hf.bin      ../fixtures/weights/xx_small_hf.safetensors as torch.save (Hugging Face names)
   xx_small_cvnets.pt   ../fixtures/weights/xx_small_cvnets.safetensors wrapped as a CVNets checkpoint
 Files a reader must refuse (checked here: torch.load(weights_only=True) refuses the pickles too):
@@ -189,9 +190,6 @@ def main():
     torch.save(tiny, out("protocol4.pt"), pickle_protocol=4)
     expected["protocol4.pt"] = describe(tiny)
 
-    torch.save(read_safetensors(os.path.join(WEIGHTS, "xx_small_hf.safetensors")), out("xx_small_hf.bin"))
-    torch.save({"epoch": 300, "model_state_dict": read_safetensors(os.path.join(WEIGHTS, "xx_small_cvnets.safetensors"))},
-               out("xx_small_cvnets.pt"))
 
     with open(out("expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
@@ -231,5 +229,20 @@ def main():
     print("wrote", len(expected) + 2, "readable and 8 refusable files in", HERE, "with torch", torch.__version__)
 
 
+def xxs_weights(directory):
+    """The MobileViT-XXS fixture weights as torch.save files (10 MB, so made when the tests need them,
+    not kept in the repository: it travels to the GPU machine, whose limit is 64 MiB)."""
+    os.makedirs(directory, exist_ok=True)
+    part = os.path.join(directory, "partial")  # renamed when whole (torch.save names the archive after it)
+    torch.save(read_safetensors(os.path.join(WEIGHTS, "xx_small_hf.safetensors")), part)
+    os.replace(part, os.path.join(directory, "xx_small_hf.bin"))
+    torch.save({"epoch": 300, "model_state_dict": read_safetensors(os.path.join(WEIGHTS, "xx_small_cvnets.safetensors"))},
+               part)
+    os.replace(part, os.path.join(directory, "xx_small_cvnets.pt"))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--xxs-weights":
+        xxs_weights(sys.argv[2])
+    else:
+        main()

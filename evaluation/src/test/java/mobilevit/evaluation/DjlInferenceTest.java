@@ -1,5 +1,6 @@
 package mobilevit.evaluation;
 
+import mobilevit.model.TorchXxsWeights;
 import static mobilevit.model.TensorAssert.fixture;
 import static mobilevit.model.TensorAssert.npy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -104,7 +105,7 @@ class DjlInferenceTest {
 
     @Test
     void aTorchSaveFileClassifiesAsItsSafetensors() throws Exception {
-        Path torchFile = Path.of(System.getProperty("torch.fixtures.dir", "../torch-fixtures")).resolve("xx_small_hf.bin");
+        Path torchFile = TorchXxsWeights.file("xx_small_hf.bin");
         Image image = ImageFactory.getInstance().fromFile(fixture("preprocess/img_500x375.jpg"));
         List<Classifications.Classification> fromTorch = classify(torchFile, image);
         List<Classifications.Classification> fromSafetensors = classify(fixture("weights/xx_small_hf.safetensors"), image);

@@ -65,7 +65,7 @@ final class BenchModelCommand implements Runnable {
                     NDArray x = step.randomUniform(0, 1, shape);
                     NDArray loss = model.forward(new ParameterStore(step, false), new NDList(x), true)
                             .singletonOrThrow().mean();
-                    Autograd.backward(loss, 1);
+                    Autograd.backward(loss);
                     // the stem's gradient is computed last: reading it waits for the whole backward
                     try (NDArray g = trainable.get(0).getGradient(); NDArray s = g.sum()) {
                         s.getFloat();

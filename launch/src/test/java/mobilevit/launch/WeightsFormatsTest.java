@@ -1,5 +1,6 @@
 package mobilevit.launch;
 
+import mobilevit.model.TorchXxsWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -54,7 +55,7 @@ class WeightsFormatsTest {
     @ParameterizedTest
     @CsvSource({"xx_small_hf.bin, xx_small_hf.safetensors", "xx_small_cvnets.pt, xx_small_cvnets.safetensors"})
     void forwardGivesTheSameLogitsAsTheSafetensors(String torchFile, String safetensors) throws IOException {
-        float[] fromTorch = logits(TORCH.resolve(torchFile), "pt");
+        float[] fromTorch = logits(TorchXxsWeights.file(torchFile), "pt");
         float[] fromSafetensors = logits(CommandLineTest.fixture("weights/" + safetensors), "st");
         assertEquals(2000, fromTorch.length);
         assertArrayEquals(fromSafetensors, fromTorch, 0f);
@@ -73,7 +74,7 @@ class WeightsFormatsTest {
     @Test
     void predictPrintsTheSameClassesAsFromTheSafetensors() {
         String image = CommandLineTest.fixture("preprocess/img_500x375.jpg").toString();
-        Cli.Result fromTorch = Cli.run("predict", "--weights", TORCH.resolve("xx_small_hf.bin").toString(), "--variant",
+        Cli.Result fromTorch = Cli.run("predict", "--weights", TorchXxsWeights.file("xx_small_hf.bin").toString(), "--variant",
                 "xxs", image);
         Cli.Result fromSafetensors = Cli.run("predict", "--weights",
                 CommandLineTest.fixture("weights/xx_small_hf.safetensors").toString(), "--variant", "xxs", image);
@@ -84,7 +85,7 @@ class WeightsFormatsTest {
 
     @Test
     void evalGivesTheSameTopOneAndTopFiveAsTheSafetensors() throws IOException {
-        JsonObject fromTorch = evalResults(TORCH.resolve("xx_small_cvnets.pt"));
+        JsonObject fromTorch = evalResults(TorchXxsWeights.file("xx_small_cvnets.pt"));
         JsonObject fromSafetensors = evalResults(CommandLineTest.fixture("weights/xx_small_cvnets.safetensors"));
         assertEquals(12, fromTorch.getAsJsonObject("weights").get("images").getAsInt(), fromTorch.toString());
         assertEquals(fromSafetensors, fromTorch);
@@ -101,7 +102,7 @@ class WeightsFormatsTest {
     @Test
     void convertWritesTheSameTensorsAsSafetensors() throws IOException {
         Path out = tmp.resolve("converted/xx_small.safetensors");
-        Cli.Result r = Cli.run("convert", "--weights", TORCH.resolve("xx_small_cvnets.pt").toString(), "--output",
+        Cli.Result r = Cli.run("convert", "--weights", TorchXxsWeights.file("xx_small_cvnets.pt").toString(), "--output",
                 out.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("wrote " + out + ": 279 tensors, 1276136 values", r.out().strip());

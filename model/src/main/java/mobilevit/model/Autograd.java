@@ -44,12 +44,9 @@ public final class Autograd {
         });
     }
 
-    /**
-     * Back-propagates {@code weight} times the gradient of a scalar (the seed of the backward);
-     * gradients accumulate into the leaves' {@code grad}.
-     */
-    public static void backward(NDArray scalar, double weight) {
-        try (NDArray seed = scalar.onesLike().muli(weight)) {
+    /** Back-propagates from a scalar; gradients accumulate into the leaves' {@code grad}. */
+    public static void backward(NDArray scalar) {
+        try (NDArray seed = scalar.onesLike()) {
             JniUtils.backward((PtNDArray) scalar, (PtNDArray) seed, false, false);
         }
     }

@@ -15,6 +15,8 @@ final class Replica implements AutoCloseable {
     final FlatState state;
     /** Images whose gradient the flat gradient holds (since the last zeroing). */
     long images;
+    /** The flat gradient holds the sum over those images of their gradients divided by this count. */
+    long gradientPerImages;
 
     Replica(int index, Device device, MobileViT.Builder builder, long seed) {
         this.index = index;

@@ -104,9 +104,11 @@ public final class ReplicaGroup implements AutoCloseable {
     }
 
     /**
-     * Forward and backward of every replica's shard; each replica's flat gradient grows by its
-     * shard's images times the gradient of the shard's mean loss, so that {@link #reduce} can
-     * weight every image alike whatever the shard and micro-batch sizes.
+     * Forward and backward of every replica's shard into each replica's flat gradient. Every image
+     * weighs alike whatever the shard and micro-batch sizes: a replica's gradient holds
+     * (sum of n_k g_k) / n_last, with g_k the gradient of micro-batch k's mean loss and n_k its
+     * images (one rescaling call when the size changes), and the backward's seed stays 1, so no
+     * intermediate is scaled up.
      *
      * @param micro the micro-batch within the optimizer step (gradient accumulation), from 0
      * @throws NonFiniteLossException if any shard's loss is NaN or infinite (the gradients are then
@@ -148,6 +150,10 @@ public final class ReplicaGroup implements AutoCloseable {
             if (n == 0) {
                 return new double[] {0, 0};
             }
+            if (r.images > 0 && r.gradientPerImages != n) {
+                // the gradient holds (sum of n_k g_k) / n_last; rescale it to this micro-batch's n
+                Autograd.withoutGrad(() -> r.state.gradient(scope).muli((double) r.gradientPerImages / n));
+            }
             PairList<String, Object> params = new PairList<>();
             params.add(DropoutStream.PARAM_KEY, DropoutStream.forStep(runSeed, step, r.index, micro));
             Autograd.setEnabled(true);
@@ -155,8 +161,9 @@ public final class ReplicaGroup implements AutoCloseable {
                 NDArray logits = r.model.forward(r.state.trainingStore(scope), images, mode == ForwardMode.TRAIN,
                         params, StageRecorder.NONE);
                 NDArray loss = LabelSmoothing.loss(logits, labels, labelSmoothing);
-                Autograd.backward(loss, n);
+                Autograd.backward(loss);
                 r.images += n;
+                r.gradientPerImages = n;
                 return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), n};
             } finally {
                 Autograd.setEnabled(false);
@@ -175,8 +182,9 @@ public final class ReplicaGroup implements AutoCloseable {
 
     /**
      * The mean gradient over every image accumulated since the last {@link #zeroGradients}, flat,
-     * on the master device, owned by {@code scope}: replica by replica a sum, then one division.
-     * The accumulated gradients are left as they are.
+     * on the master device, owned by {@code scope}: each replica's share weighted by its images
+     * (n_r / N), then summed. One replica with one micro-batch gives its gradient times 1.0, bit for
+     * bit. The accumulated gradients are left as they are.
      *
      * @throws IllegalStateException if nothing has accumulated
      */
@@ -187,22 +195,23 @@ public final class ReplicaGroup implements AutoCloseable {
         }
         Device device = masterDevice();
         return Autograd.withoutGrad(() -> {
-            List<NDArray> parts = new ArrayList<>();
+            NDArray sum = null;
             for (Replica r : replicas) {
-                if (r.images > 0) {
-                    NDArray g = r.state.gradient(scope);
-                    NDArray local = g.getDevice().equals(device) ? g : g.toDevice(device, false);
-                    local.attach(scope);
-                    parts.add(local);
+                if (r.images == 0) {
+                    continue;
+                }
+                NDArray g = r.state.gradient(scope);
+                NDArray local = g.getDevice().equals(device) ? g : g.toDevice(device, false);
+                local.attach(scope);
+                NDArray share = local.mul((double) r.gradientPerImages / total); // a new array
+                share.attach(scope);
+                if (sum == null) {
+                    sum = share;
+                } else {
+                    sum.addi(share);
                 }
             }
-            NDArray sum = parts.size() == 1 ? parts.get(0) : parts.get(0).add(parts.get(1));
-            for (int i = 2; i < parts.size(); i++) {
-                sum.addi(parts.get(i));
-            }
-            NDArray mean = sum.div(total); // a new array: the replicas' gradients stay as they are
-            mean.attach(scope);
-            return mean;
+            return sum;
         });
     }
 
@@ -213,6 +222,7 @@ public final class ReplicaGroup implements AutoCloseable {
                 r.state.zeroGradient();
             }
             r.images = 0;
+            r.gradientPerImages = 0;
         }
     }
 

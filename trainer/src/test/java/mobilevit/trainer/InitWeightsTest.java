@@ -1,5 +1,6 @@
 package mobilevit.trainer;
 
+import mobilevit.model.TorchXxsWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,7 +30,7 @@ class InitWeightsTest {
     @ParameterizedTest
     @CsvSource({"weights/xx_small_cvnets.safetensors, ", ", xx_small_hf.bin", ", xx_small_cvnets.pt"})
     void loadsTheBackboneAndKeepsAFreshClassifierForOtherClasses(String safetensors, String torchFile) {
-        Path file = safetensors != null ? FIXTURES.resolve(safetensors) : TORCH.resolve(torchFile);
+        Path file = safetensors != null ? FIXTURES.resolve(safetensors) : TorchXxsWeights.file(torchFile);
         try (NDManager m = NDManager.newBaseManager()) {
             MobileViT fresh = model(m, 10);
             MobileViT run = model(m, 10);
@@ -50,7 +51,7 @@ class InitWeightsTest {
     void loadsTheClassifierTooWhenTheClassesAgree() {
         try (NDManager m = NDManager.newBaseManager()) {
             MobileViT run = model(m, 1000);
-            InitWeights.apply(TORCH.resolve("xx_small_cvnets.pt"), run);
+            InitWeights.apply(TorchXxsWeights.file("xx_small_cvnets.pt"), run);
             Map<String, NDArray> pretrained = cvnetsNamed(m);
             assertArrayEquals(pretrained.get("classifier.fc.weight").toFloatArray(),
                     run.namedParameters().get("classifier.fc.weight").getArray().toFloatArray(), 0f);
@@ -62,7 +63,7 @@ class InitWeightsTest {
         try (NDManager m = NDManager.newBaseManager()) {
             MobileViT xs = MobileViT.builder().setVariant(Variant.XS).optNumClasses(10).buildInitialized(m, 0);
             ConfigException e = assertThrows(ConfigException.class,
-                    () -> InitWeights.apply(TORCH.resolve("xx_small_hf.bin"), xs));
+                    () -> InitWeights.apply(TorchXxsWeights.file("xx_small_hf.bin"), xs));
             assertTrue(e.getMessage().matches("--init-weights .*xx_small_hf\\.bin fits only \\d+ of the 279 tensors of"
                     + " MobileViT-XS with 10 classes \\(Hugging Face names\\): 0 missing; 0 unexpected; \\d+ mis-shaped \\[.*"),
                     e.getMessage());

@@ -108,7 +108,7 @@ class TrainingMathTest {
         NDArray loss;
         try {
             loss = LabelSmoothing.loss(logits, labels, eps);
-            Autograd.backward(loss, 1);
+            Autograd.backward(loss);
         } finally {
             Autograd.setEnabled(false);
         }

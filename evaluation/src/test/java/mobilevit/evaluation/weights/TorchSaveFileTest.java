@@ -1,5 +1,6 @@
 package mobilevit.evaluation.weights;
 
+import mobilevit.model.TorchXxsWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -73,7 +74,7 @@ class TorchSaveFileTest {
     @CsvSource({"xx_small_hf.bin, xx_small_hf.safetensors", "xx_small_cvnets.pt, xx_small_cvnets.safetensors"})
     void holdsTheSameTensorsAsTheSafetensorsFixture(String torchFile, String safetensors) {
         try (NDManager m = NDManager.newBaseManager()) {
-            NDList pt = WeightsFile.read(DIR.resolve(torchFile), m);
+            NDList pt = WeightsFile.read(TorchXxsWeights.file(torchFile), m);
             NDList st = WeightsFile.read(WEIGHTS.resolve(safetensors), m);
             assertEquals(st.size(), pt.size());
             for (int i = 0; i < st.size(); i++) {
