@@ -47,7 +47,7 @@ public final class EvalLoader implements AutoCloseable {
             int from = t * batchSize;
             int[] indices = new int[Math.min(batchSize, folder.size() - from)];
             Arrays.setAll(indices, i -> from + i);
-            return new SampledBatch(0, t, scale, from, new int[][] {indices});
+            return new SampledBatch(0, t, scale, from, 0, new int[][] {indices});
         }, source, 0, batchCount(), prefetch, skippedList, "evaluation of " + folder.root());
     }
 

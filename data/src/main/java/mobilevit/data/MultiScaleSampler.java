@@ -80,7 +80,7 @@ public final class MultiScaleSampler {
                 shards[k][s] = permutation[(int) (position % datasetSize)];
             }
         }
-        return new SampledBatch(epoch, iteration, scale, first, shards);
+        return new SampledBatch(epoch, iteration, scale, first, 0, shards);
     }
 
     private synchronized EpochPlan plan(int epoch) {

@@ -18,6 +18,8 @@ public final class TrainLoader implements AutoCloseable {
     private final long seed;
     private final WorkerPool workers;
     private Path skippedListFolder;
+    private int firstShard;
+    private int shardCount;
 
     /**
      * @param workers decoding threads
@@ -41,6 +43,21 @@ public final class TrainLoader implements AutoCloseable {
         this.seed = seed;
         // the batches being prepared, the one in use and the one before it, one buffer per shard
         this.workers = new WorkerPool(workers, "mobilevit-train-data", (prefetchBatches + 2) * sampler.replicas());
+        this.shardCount = sampler.replicas();
+    }
+
+    /**
+     * Loads only the sampler's shards {@code first .. first+count-1} (one process's replicas when
+     * several processes train together); batches then hold those shards alone, numbered from 0.
+     */
+    public TrainLoader localShards(int first, int count) {
+        if (first < 0 || count < 1 || first + count > sampler.replicas()) {
+            throw new IllegalArgumentException("shards " + first + ".." + (first + count - 1) + " of a sampler for "
+                    + sampler.replicas() + " replicas");
+        }
+        this.firstShard = first;
+        this.shardCount = count;
+        return this;
     }
 
     /**
@@ -74,7 +91,7 @@ public final class TrainLoader implements AutoCloseable {
             transform.apply(folder.path(index), batch.scale().height(), batch.scale().width(),
                     () -> RandomDraws.seeded(seed, Seeds.SAMPLE, epoch, position), dst, offset);
         };
-        return workers.pass(folder, it -> sampler.batch(epoch, it), source,
+        return workers.pass(folder, it -> sampler.batch(epoch, it).slice(firstShard, shardCount), source,
                 startIteration, end, prefetch, list, "epoch " + epoch);
     }
 

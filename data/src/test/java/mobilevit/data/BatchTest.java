@@ -32,7 +32,7 @@ class BatchTest {
         for (int i = 0; i < pixels.capacity(); i++) {
             pixels.put(i, (byte) i);
         }
-        Batch batch = new Batch(new SampledBatch(0, 0, new Scale(h, w, 1), 0, new int[][] {{0}}), h, w,
+        Batch batch = new Batch(new SampledBatch(0, 0, new Scale(h, w, 1), 0, 0, new int[][] {{0}}), h, w,
                 new ByteBuffer[] {pixels}, new long[][] {{3}}, new int[][] {{0}}, List.of(), 0, new BatchMemory(1));
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray images = batch.images(manager, 0);
@@ -49,7 +49,7 @@ class BatchTest {
     void closingHandsThePixelMemoryBack() {
         BatchMemory memory = new BatchMemory(1);
         ByteBuffer first = memory.take(3000);
-        Batch batch = new Batch(new SampledBatch(0, 4, new Scale(10, 10, 1), 0, new int[][] {{0}}), 10, 10,
+        Batch batch = new Batch(new SampledBatch(0, 4, new Scale(10, 10, 1), 0, 0, new int[][] {{0}}), 10, 10,
                 new ByteBuffer[] {first}, new long[][] {{3}}, new int[][] {{0}}, List.of(), 0, memory);
         batch.close();
         batch.close();

@@ -175,6 +175,30 @@ class LoaderTest {
         }
     }
 
+    @Test
+    void eachProcessLoadsOnlyItsShardsAndGetsTheImagesTheWholeBatchHasThere() {
+        List<Batch> whole = epoch(2, 2, 1, 0);
+        for (int shard = 0; shard < 2; shard++) {
+            List<Batch> local;
+            try (TrainLoader loader = new TrainLoader(train, sampler(), TrainTransform.paper(), 2, 2, 5)
+                    .localShards(shard, 1)) {
+                local = collect(loader.epoch(1, 0));
+            }
+            assertEquals(whole.size(), local.size());
+            for (int i = 0; i < whole.size(); i++) {
+                Batch a = whole.get(i);
+                Batch b = local.get(i);
+                assertEquals(1, b.replicas());
+                assertEquals(shard, b.plan().firstShard());
+                assertArrayEquals(a.indices(shard), b.indices(0));
+                assertArrayEquals(a.labelArray(shard), b.labelArray(0));
+                int n = a.shardSize(shard) * 3 * a.height() * a.width();
+                assertEquals(a.pixels(shard).slice(0, n), b.pixels(0).slice(0, n),
+                        "images of batch " + i + " shard " + shard); // same positions, so the same crops and flips
+            }
+        }
+    }
+
     private static void assertSameBatches(List<Batch> expected, List<Batch> actual) {
         assertEquals(expected.size(), actual.size());
         for (int i = 0; i < expected.size(); i++) {

@@ -1,6 +1,7 @@
 package mobilevit.launch;
 
 import mobilevit.trainer.ConfigException;
+import mobilevit.trainer.MpiCluster;
 import mobilevit.trainer.CorruptCheckpointException;
 import mobilevit.trainer.NonFiniteLossException;
 import mobilevit.trainer.TrainConfig;
@@ -61,7 +62,42 @@ final class TrainCommand implements Runnable {
         if (initWeights != null && !Files.exists(initWeights)) {
             throw new UserError("--init-weights " + initWeights + " does not exist");
         }
-        run(new Trainer(cfg, out, resume).initWeights(initWeights));
+        if (!Boolean.getBoolean(MPI_PROPERTY)) {
+            run(new Trainer(cfg, out, resume).initWeights(initWeights));
+            return;
+        }
+        // An MPI job (launch/mobilevit saw mpirun's or srun's variables). A rank that fails exits
+        // without MPI_Finalize and the launcher ends the others; only a finished run leaves MPI.
+        MpiCluster cluster = joinMpi();
+        run(new Trainer(cfg, out, resume).initWeights(initWeights).cluster(cluster));
+        cluster.close();
+    }
+
+    /** Set (to true) by launch/mobilevit when it runs under mpirun or srun. */
+    static final String MPI_PROPERTY = "mobilevit.mpi";
+
+    private static MpiCluster joinMpi() {
+        String library = System.getenv().getOrDefault("MOBILEVIT_MPI_LIBRARY", MpiCluster.DEFAULT_LIBRARY);
+        String limit = System.getenv().getOrDefault("MOBILEVIT_MPI_TIMEOUT", "300");
+        long seconds;
+        try {
+            seconds = Long.parseLong(limit.trim());
+        } catch (NumberFormatException e) {
+            throw new UserError("MOBILEVIT_MPI_TIMEOUT must be a whole number of seconds, got '" + limit + "'");
+        }
+        MpiCluster cluster;
+        try {
+            cluster = MpiCluster.join(library, seconds);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new UserError(e.getMessage());
+        }
+        String tasks = System.getenv("SLURM_STEP_NUM_TASKS");
+        if (cluster.size() == 1 && tasks != null && !tasks.trim().equals("1")) {
+            // each task would train alone, all of them into one run folder
+            throw new UserError("srun started " + tasks.trim() + " tasks but MPI sees 1 process: start them with"
+                    + " srun --mpi=pmix (or mpirun)");
+        }
+        return cluster;
     }
 
     static TrainConfig load(Path file, List<String> overrides) {

@@ -9,6 +9,8 @@ import mobilevit.model.MobileViT;
 final class Replica implements AutoCloseable {
 
     final int index;
+    /** The replica's number among every process's replicas (its dropout stream). */
+    final int globalIndex;
     final Device device;
     final NDManager manager;
     final MobileViT model;
@@ -18,8 +20,9 @@ final class Replica implements AutoCloseable {
     /** The flat gradient holds the sum over those images of their gradients divided by this count. */
     long gradientPerImages;
 
-    Replica(int index, Device device, MobileViT.Builder builder, long seed) {
+    Replica(int index, int globalIndex, Device device, MobileViT.Builder builder, long seed) {
         this.index = index;
+        this.globalIndex = globalIndex;
         this.device = device;
         this.manager = NDManager.newBaseManager(device);
         this.model = builder.buildInitialized(manager, seed);

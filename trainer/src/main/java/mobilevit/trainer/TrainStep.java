@@ -13,7 +13,8 @@ import java.util.Map;
  * The training step: forward and backward of every replica's shard, then, once every
  * {@code accumulation} micro-batches (CVNets' {@code --common.accum-freq}), the mean gradient over
  * all their images, one AdamW update of replica 0, zeroed gradients, replica 0's state to every
- * replica, and the EMA. Every phase is a fixed number of native calls per replica
+ * replica, and the EMA; across processes ({@link Builder#optCluster}) the mean and the running
+ * statistics are those of every process's replicas. Every phase is a fixed number of native calls per replica
  * ({@link FlatState}); {@link #times} says where the time went.
  */
 public final class TrainStep implements AutoCloseable {
@@ -41,7 +42,7 @@ public final class TrainStep implements AutoCloseable {
     private Times times = new Times();
 
     private TrainStep(Builder b) {
-        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode);
+        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode, b.cluster);
         optimizer = new AdamW(b.beta1, b.beta2, b.eps, b.weightDecay);
         if (b.emaMomentum > 0) {
             emaManager = NDManager.newBaseManager(replicas.masterDevice());
@@ -188,6 +189,7 @@ public final class TrainStep implements AutoCloseable {
         private double weightDecay = 0.01;
         private double emaMomentum;
         private int accumulation = 1;
+        private Cluster cluster = Cluster.SINGLE_PROCESS;
 
         private Builder(List<Device> devices, MobileViT.Builder model) {
             this.devices = List.copyOf(devices);
@@ -230,6 +232,16 @@ public final class TrainStep implements AutoCloseable {
                 throw new IllegalArgumentException("accumulation must be at least 1, got " + microBatches);
             }
             this.accumulation = microBatches;
+            return this;
+        }
+
+        /**
+         * The processes this step trains with (default: this one alone). Every process then applies
+         * the same AdamW update to the same all-reduced gradient, so their parameters stay equal
+         * without a broadcast; only rank 0's BatchNorm running statistics are broadcast.
+         */
+        public Builder optCluster(Cluster cluster) {
+            this.cluster = cluster;
             return this;
         }
 

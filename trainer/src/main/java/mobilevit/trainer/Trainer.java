@@ -42,6 +42,10 @@ import java.util.regex.Pattern;
  * MobileViT training as the paper's recipe does it: multi-scale batches over N replicas, AdamW,
  * label smoothing, warm-up then cosine, EMA, validation of raw and EMA weights every epoch, and
  * checkpoints from which a run resumes with exactly the next batch.
+ *
+ * <p>Across processes ({@link #cluster}): each process trains its replicas on its shards of every
+ * batch (the sampler's table is that of all replicas together), every process validates and
+ * restores alike, and rank 0 alone writes the run folder (config, checkpoints, metrics, log).
  */
 public final class Trainer {
 
@@ -62,6 +66,7 @@ public final class Trainer {
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private long stopAtStep = -1;
     private Path initWeights;
+    private Cluster cluster = Cluster.SINGLE_PROCESS;
 
     /**
      * @param output run folder (config, checkpoints, metrics); a run there is resumed
@@ -71,6 +76,17 @@ public final class Trainer {
         this.cfg = cfg;
         this.output = output;
         this.resumeFrom = resumeFrom;
+    }
+
+    /** Trains together with the other processes of {@code cluster} (default: this process alone). */
+    public Trainer cluster(Cluster cluster) {
+        this.cluster = cluster;
+        return this;
+    }
+
+    /** Whether this process writes the run folder (rank 0). */
+    private boolean writer() {
+        return cluster.rank() == 0;
     }
 
     /** Asks the run to save a checkpoint and return after the step in progress (thread-safe). */
@@ -102,13 +118,15 @@ public final class Trainer {
      */
     public Summary run() throws IOException {
         Setup setup = setUp();
+        int localReplicas = setup.devices.size();
         try (TrainLoader loader = new TrainLoader(setup.trainSet, setup.sampler, setup.augmentation, cfg.workers,
-                        cfg.prefetch, cfg.seed).skippedListFolder(output);
+                        cfg.prefetch, cfg.seed).skippedListFolder(writer() ? output : null)
+                        .localShards(cluster.rank() * localReplicas, localReplicas);
                 EvalLoader validation = new EvalLoader(setup.valSet, new EvalTransform(cfg.evalResize, cfg.evalCrop,
                         setup.interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
                 TrainStep step = TrainStep.builder(setup.devices, setup.model).optSeed(cfg.seed)
                         .optLabelSmoothing(cfg.labelSmoothing).optAdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)
-                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).build()) {
+                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).optCluster(cluster).build()) {
             EpochMetrics metrics = new EpochMetrics();
             Optional<RunState> resumed = restore(setup.store, step, metrics);
             if (resumed.isEmpty() && initWeights != null) {
@@ -118,10 +136,12 @@ public final class Trainer {
                 LOG.info("the run resumes from its checkpoint and ignores --init-weights {}", initWeights);
             }
             RunState state = resumed.orElseGet(RunState::new);
-            metrics.writeCsv(output.resolve("metrics.csv"));
-            Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, setup.sampler);
-            LOG.info("training MobileViT-{} on {} ({} replica(s)), {} training / {} validation images, {} classes,"
-                    + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, setup.devices.size(),
+            writeMetrics(metrics);
+            Progress progress = writer() ? new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs,
+                    setup.sampler) : null;
+            LOG.info("training MobileViT-{} on {} ({} replica(s){}), {} training / {} validation images, {} classes,"
+                    + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, setup.sampler.replicas(),
+                    cluster.size() > 1 ? " in " + cluster.size() + " processes, this is rank " + cluster.rank() : "",
                     setup.trainSet.size(), setup.valSet.size(), cfg.numClasses, cfg.epochs, setup.totalSteps, output);
             Path last = null;
             while (state.epoch < cfg.epochs) {
@@ -134,9 +154,11 @@ public final class Trainer {
                 boolean best = validate(setup, validation, step, state, progress, metrics);
                 state.nextEpoch();
                 last = save(setup.store, state, step, metrics, best);
-                metrics.writeCsv(output.resolve("metrics.csv"));
-                RunPlots.write(output, output.resolve("plots"));
-                if ((stopRequested.get() || state.step == stopAtStep) && state.epoch < cfg.epochs) {
+                writeMetrics(metrics);
+                if (writer()) {
+                    RunPlots.write(output, output.resolve("plots"));
+                }
+                if ((cluster.any(stopRequested.get()) || state.step == stopAtStep) && state.epoch < cfg.epochs) {
                     LOG.info("stopped after epoch {}; resume with the same command", epoch + 1);
                     return new Summary(Outcome.STOPPED, metrics.rows(), last);
                 }
@@ -152,12 +174,14 @@ public final class Trainer {
         if (cfg.threads > 0) {
             JniUtils.setNumThreads(cfg.threads);
         }
-        Files.createDirectories(output);
-        AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
+        if (writer()) {
+            Files.createDirectories(output);
+            AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
+        }
         ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
         ImageFolder valSet = ImageFolder.open(root.resolve("val"));
         checkClasses(trainSet, valSet);
-        MultiScaleSampler sampler = sampler(trainSet, devices.size());
+        MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
         Interpolation interpolation = Interpolation.parse(cfg.interpolation);
         TrainTransform augmentation = new TrainTransform(cfg.randomCrop.equals("torchvision")
                 ? RandomResizedCrop.Variant.TORCHVISION : RandomResizedCrop.Variant.CVNETS_V01, interpolation, true);
@@ -170,8 +194,8 @@ public final class Trainer {
         LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
                 cfg.scheduleMode, cfg.epochs, totalSteps - 1);
         CheckpointStore store = new CheckpointStore(output, cfg.keepCheckpoints);
-        int leftovers = store.removeLeftovers() + Leftovers.remove(output, RUN_LEFTOVER)
-                + RunPlots.removeLeftovers(output.resolve("plots"));
+        int leftovers = writer() ? store.removeLeftovers() + Leftovers.remove(output, RUN_LEFTOVER)
+                + RunPlots.removeLeftovers(output.resolve("plots")) : 0;
         if (leftovers > 0) {
             LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
         }
@@ -208,13 +232,15 @@ public final class Trainer {
                     }
                     state.epochLossSum += r.loss() * r.images();
                     state.epochImages += r.images();
-                    state.epochSkipped += batch.skipped().size();
+                    state.epochSkipped += cluster.sum(batch.skipped().size());
                     state.lastLr = lr;
-                    progress.iteration(state, iterations, r, lr, batch.waitNanos());
+                    if (progress != null) {
+                        progress.iteration(state, iterations, r, lr, batch.waitNanos());
+                    }
                     if (epochEnd || !step.atUpdateBoundary()) {
                         continue;
                     }
-                    boolean stop = stopRequested.get() || state.step == stopAtStep;
+                    boolean stop = cluster.any(stopRequested.get()) || state.step == stopAtStep;
                     if (stop || (cfg.checkpointEvery > 0 && updated && state.step % cfg.checkpointEvery == 0)) {
                         Path saved = save(setup.store, state, step, metrics, false);
                         if (stop) {
@@ -233,14 +259,16 @@ public final class Trainer {
         try (NDManager scratch = NDManager.newBaseManager(step.replicas().masterDevice())) {
             Evaluator.Result val = Evaluator.evaluate(validation,
                     Map.of("raw", step.replicas().master(), "ema", step.ema().model()), cfg.numClasses, scratch,
-                    output.resolve("skipped-val.txt"), null);
+                    writer() ? output.resolve("skipped-val.txt") : null, null);
             Accuracy raw = val.accuracy().get("raw");
             Accuracy avg = val.accuracy().get("ema");
             boolean best = avg.top1() > metrics.bestEmaTop1();
             metrics.add(new EpochMetrics.Row(state.epoch + 1, setup.sampler.iterations(state.epoch), state.epochImages,
                     state.epochLossSum / Math.max(1, state.epochImages), state.lastLr, raw.top1(), raw.top5(),
                     avg.top1(), avg.top5(), state.epochSkipped, val.skipped()));
-            progress.epoch(state, metrics.rows().get(metrics.rows().size() - 1), val.imagesPerSecond());
+            if (progress != null) {
+                progress.epoch(state, metrics.rows().get(metrics.rows().size() - 1), val.imagesPerSecond());
+            }
             return best;
         }
     }
@@ -269,7 +297,7 @@ public final class Trainer {
     /** Optimizer steps of the whole run. */
     public long plannedSteps() {
         ImageFolder trainSet = ImageFolder.open(dataRoot().resolve("train"));
-        return steps(sampler(trainSet, Devices.parse(cfg.devices).size()));
+        return steps(sampler(trainSet, Devices.parse(cfg.devices).size() * cluster.size()));
     }
 
     private void checkClasses(ImageFolder train, ImageFolder val) {
@@ -293,6 +321,10 @@ public final class Trainer {
             } else {
                 found = store.latestIntact(scratch);
             }
+            if (cluster.any(found.isPresent()) != found.isPresent()) {
+                throw new CorruptCheckpointException("some processes found a checkpoint to resume and others none:"
+                        + " every process must see the same run folder (a shared file system)");
+            }
             if (found.isEmpty()) {
                 return Optional.empty();
             }
@@ -311,12 +343,45 @@ public final class Trainer {
                 EpochMetrics saved = EpochMetrics.fromJson(c.state().getAsJsonArray("metrics"));
                 saved.rows().forEach(metrics::add);
                 replicas.broadcast();
+                agreeOnResume(c, state);
+                warnAboutReplicaChange(c, replicas.globalSize());
                 LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch + 1, state.iteration,
                         state.step);
                 return Optional.of(state);
             } catch (IllegalArgumentException | IllegalStateException | com.google.gson.JsonParseException e) {
                 throw new CorruptCheckpointException(c.dir() + " cannot be resumed: " + e.getMessage());
             }
+        }
+    }
+
+    /** Every process must have resumed the same step (the same run folder, seen alike by every node). */
+    private void agreeOnResume(Checkpoint.Contents c, RunState state) {
+        double[] steps = cluster.gather(new double[] {state.step});
+        for (int r = 0; r < steps.length; r++) {
+            if (steps[r] != state.step) {
+                throw new IllegalStateException("rank " + r + " resumed step " + (long) steps[r] + ", rank "
+                        + cluster.rank() + " step " + state.step + " from " + c.dir()
+                        + ": every process must see the same run folder (a shared file system)");
+            }
+        }
+    }
+
+    /**
+     * A checkpoint written with another number of replicas (processes x replicas per process) is
+     * resumed with a warning: the sampler's batch table and the shards change from there on.
+     */
+    private void warnAboutReplicaChange(Checkpoint.Contents c, int replicas) {
+        if (c.state().has("replicas") && c.state().get("replicas").isJsonPrimitive()
+                && c.state().get("replicas").getAsInt() != replicas) {
+            LOG.warn("{} was written by {} replica(s), this run has {}: the batch table and the data shards change,"
+                    + " so the run will not continue exactly as it would have", c.dir(),
+                    c.state().get("replicas").getAsInt(), replicas);
+        }
+    }
+
+    private void writeMetrics(EpochMetrics metrics) throws IOException {
+        if (writer()) {
+            metrics.writeCsv(output.resolve("metrics.csv"));
         }
     }
 
@@ -337,12 +402,15 @@ public final class Trainer {
 
     private Path save(CheckpointStore store, RunState state, TrainStep step, EpochMetrics metrics, boolean best)
             throws IOException {
+        if (!writer()) {
+            return store.dir().resolve(CheckpointStore.name(state.epoch, state.iteration));
+        }
         try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
             JsonObject json = state.toJson(cfg.seed);
             json.addProperty("optimizer_steps", step.optimizer().steps());
             json.addProperty("variant", cfg.variant.id());
             json.addProperty("num_classes", cfg.numClasses);
-            json.addProperty("replicas", step.replicas().size());
+            json.addProperty("replicas", step.replicas().globalSize());
             json.addProperty("accum_freq", cfg.accumFreq);
             json.add("metrics", metrics.toJson());
             NDList raw = StateDict.export(step.replicas().master(), scratch);
