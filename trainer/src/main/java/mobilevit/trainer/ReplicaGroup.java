@@ -10,6 +10,7 @@ import ai.djl.util.PairList;
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 import mobilevit.model.StageRecorder;
 
 import java.util.ArrayList;
@@ -58,15 +59,17 @@ public final class ReplicaGroup implements AutoCloseable {
     private final ExecutorService threads;
     private final double labelSmoothing;
     private final ForwardMode mode;
+    private final Precision precision;
 
     /**
      * @param devices one entry per replica (devices may repeat: several replicas on the CPU)
      * @param builder the model to replicate; every replica starts from the same seeded weights
      * @param seed initialisation seed
      * @param labelSmoothing epsilon of the loss
+     * @param precision the arithmetic of the training forward and backward
      */
     public ReplicaGroup(List<Device> devices, MobileViT.Builder builder, long seed, double labelSmoothing,
-            ForwardMode mode) {
+            ForwardMode mode, Precision precision) {
         for (int i = 0; i < devices.size(); i++) {
             replicas.add(new Replica(i, devices.get(i), builder, seed));
         }
@@ -78,6 +81,7 @@ public final class ReplicaGroup implements AutoCloseable {
         });
         this.labelSmoothing = labelSmoothing;
         this.mode = mode;
+        this.precision = precision;
     }
 
     public int size() {
@@ -109,13 +113,15 @@ public final class ReplicaGroup implements AutoCloseable {
      * weight every image alike whatever the shard and micro-batch sizes.
      *
      * @param micro the micro-batch within the optimizer step (gradient accumulation), from 0
+     * @param lossScale factor of the backward's seed ({@link LossScaler}; 1 without loss scaling): the
+     *     gradients grow by it too
      * @throws NonFiniteLossException if any shard's loss is NaN or infinite (the gradients are then
      *     cleared)
      */
-    public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro) {
+    public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro, double lossScale) {
         List<Future<double[]>> futures = new ArrayList<>();
         for (Replica r : replicas) {
-            futures.add(threads.submit(() -> forwardBackward(r, source, runSeed, step, micro)));
+            futures.add(threads.submit(() -> forwardBackward(r, source, runSeed, step, micro, lossScale)));
         }
         double[] losses = new double[replicas.size()];
         long[] counts = new long[replicas.size()];
@@ -138,7 +144,8 @@ public final class ReplicaGroup implements AutoCloseable {
         return new StepLoss(loss, total);
     }
 
-    private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step, int micro) {
+    private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step, int micro,
+            double lossScale) {
         try (NDManager scope = r.manager.newSubManager()) {
             NDList shard = source.shard(r.index, scope);
             shard.attach(scope);
@@ -150,12 +157,13 @@ public final class ReplicaGroup implements AutoCloseable {
             }
             PairList<String, Object> params = new PairList<>();
             params.add(DropoutStream.PARAM_KEY, DropoutStream.forStep(runSeed, step, r.index, micro));
+            params.add(Precision.PARAM_KEY, precision);
             Autograd.setEnabled(true);
             try {
-                NDArray logits = r.model.forward(r.state.trainingStore(scope), images, mode == ForwardMode.TRAIN,
+                NDArray logits = r.model.forward(r.state.trainingStore(scope, precision), images, mode == ForwardMode.TRAIN,
                         params, StageRecorder.NONE);
                 NDArray loss = LabelSmoothing.loss(logits, labels, labelSmoothing);
-                Autograd.backward(loss, n);
+                Autograd.backward(loss, n * lossScale);
                 r.images += n;
                 return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), n};
             } finally {

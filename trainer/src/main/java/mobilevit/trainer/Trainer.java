@@ -51,6 +51,9 @@ public final class Trainer {
     private static final Pattern RUN_LEFTOVER = Pattern.compile(
             "\\.(metrics\\.csv|config\\.yaml|skipped-.+\\.txt)\\.\\d+\\.tmp");
 
+    /** The loss scaler's entry of state.json (fp16 runs). */
+    private static final String LOSS_SCALER = "loss_scaler";
+
     /** How a run ended. */
     public enum Outcome { FINISHED, STOPPED }
 
@@ -102,11 +105,12 @@ public final class Trainer {
                         setup.interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
                 TrainStep step = TrainStep.builder(setup.devices, setup.model).optSeed(cfg.seed)
                         .optLabelSmoothing(cfg.labelSmoothing).optAdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)
-                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).build()) {
+                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).optPrecision(cfg.precision).build()) {
             EpochMetrics metrics = new EpochMetrics();
             RunState state = restore(setup.store, step, metrics);
             metrics.writeCsv(output.resolve("metrics.csv"));
-            Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, setup.sampler);
+            Progress progress = new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs, setup.sampler,
+                    step.lossScaler());
             LOG.info("training MobileViT-{} on {} ({} replica(s)), {} training / {} validation images, {} classes,"
                     + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, setup.devices.size(),
                     setup.trainSet.size(), setup.valSet.size(), cfg.numClasses, cfg.epochs, setup.totalSteps, output);
@@ -191,7 +195,9 @@ public final class Trainer {
                 if (updated) {
                     state.step++;
                 }
-                state.epochLossSum += r.loss() * r.images();
+                if (r.images() > 0) { // none when an fp16 step's loss was not finite (a skipped step)
+                    state.epochLossSum += r.loss() * r.images();
+                }
                 state.epochImages += r.images();
                 state.epochSkipped += batch.skipped().size();
                 state.lastLr = lr;
@@ -291,6 +297,9 @@ public final class Trainer {
                 if (!c.state().has("metrics") || !c.state().get("metrics").isJsonArray()) {
                     throw new IllegalArgumentException("state.json: 'metrics' is missing or not a list");
                 }
+                if (step.lossScaler() != null && c.state().has(LOSS_SCALER)) {
+                    step.lossScaler().load(c.state().getAsJsonObject(LOSS_SCALER));
+                }
                 EpochMetrics saved = EpochMetrics.fromJson(c.state().getAsJsonArray("metrics"));
                 saved.rows().forEach(metrics::add);
                 replicas.broadcast();
@@ -328,6 +337,9 @@ public final class Trainer {
             json.addProperty("replicas", step.replicas().size());
             json.addProperty("accum_freq", cfg.accumFreq);
             json.add("metrics", metrics.toJson());
+            if (step.lossScaler() != null) {
+                json.add(LOSS_SCALER, step.lossScaler().toJson());
+            }
             NDList raw = StateDict.export(step.replicas().master(), scratch);
             NDList avg = StateDict.export(step.ema().model(), scratch);
             NDList moments = step.optimizer().stateTensors(step.replicas().masterState(), scratch);
