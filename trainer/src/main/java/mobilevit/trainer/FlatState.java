@@ -35,7 +35,8 @@ import java.util.Set;
  * parameters from {@link #trainingStore}, which splits the leaf once ({@code split_with_sizes})
  * and reshapes each piece; the backward of that one split concatenates every gradient into the
  * leaf's gradient, so {@link #gradient} is one flat tensor. (Slicing the leaf view by view would
- * materialise a full-size zero gradient per view.)
+ * materialise a full-size zero gradient per view.) Under fp16 the forward also gets one recorded
+ * float16 cast of the leaf ({@link #trainingStore}); the gradient still arrives in float32.
  */
 public final class FlatState {
 

@@ -139,12 +139,11 @@ public final class TrainStep implements AutoCloseable {
      * gradient, AdamW, zeroed gradients, broadcast, EMA. Under FP16 the mean gradient is unscaled
      * first, and a window with a non-finite gradient or loss is skipped (no AdamW, no EMA).
      *
-     * @return whether AdamW stepped (always under FP32)
      * @throws IllegalStateException if no micro-batch has accumulated
      * @throws NonFiniteLossException under FP16, when this is the {@link #NON_FINITE_LOSS_LIMIT}th
      *     window in a row with a non-finite loss
      */
-    public boolean update(double lr) {
+    public void update(double lr) {
         if (micro == 0) {
             throw new IllegalStateException("no gradient has accumulated");
         }
@@ -157,9 +156,8 @@ public final class TrainStep implements AutoCloseable {
                 replicas.zeroGradients();
                 micro = 0;
                 nonFiniteLossInWindow = false;
-                throw new NonFiniteLossException("loss is not finite in " + streak + " steps in a row, the last"
-                        + " at step " + optimizer.steps() + " of the optimizer (fp16, loss scale "
-                        + scaler.scale() + ")");
+                throw new NonFiniteLossException("loss is not finite in " + streak + " steps in a row (fp16, loss"
+                        + " scale " + scaler.scale() + ", " + optimizer.steps() + " AdamW steps taken)");
             }
         } else {
             try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
@@ -185,7 +183,6 @@ public final class TrainStep implements AutoCloseable {
         times.ema += System.nanoTime() - t4;
         micro = 0;
         nonFiniteLossInWindow = false;
-        return applied;
     }
 
     /**
