@@ -84,7 +84,7 @@ class TrainConfigTest {
         "bad devices        | train:\\n  devices: tpu0                  | train.devices: devices 'tpu0' not understood",
         "not a section      | epochs: 3                                 | top-level key epochs must be a section",
         "not yaml           | train: [unclosed                          | is not valid YAML",
-        "bf16               | train:\n  precision: bf16                | train.precision",
+        "bf16               | train:\\n  precision: bf16                | train.precision",
     })
     void badConfigsGetOneLineNamingTheKey(String kind, String yaml, String expected) throws IOException {
         Path f = dir.resolve("bad.yaml");
