@@ -43,7 +43,9 @@ public enum Precision {
 
     /** {@code x} as a convolution, linear layer or matmul takes it: float32 becomes float16 under FP16. */
     static NDArray forCompute(NDArray x, PairList<String, Object> params) {
-        return of(params) == FP16 && x.getDataType() == DataType.FLOAT32 ? Autograd.castRecorded(x, DataType.FLOAT16, x.getManager()) : x;
+        return of(params) == FP16 && x.getDataType() == DataType.FLOAT32
+                ? Autograd.castRecorded(x, DataType.FLOAT16, x.getManager())
+                : x;
     }
 
     /** {@code x} as a normalisation, softmax or loss takes it: float16 becomes float32. */

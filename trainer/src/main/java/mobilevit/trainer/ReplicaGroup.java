@@ -160,7 +160,8 @@ public final class ReplicaGroup implements AutoCloseable {
             params.add(Precision.PARAM_KEY, precision);
             Autograd.setEnabled(true);
             try {
-                NDArray logits = r.model.forward(r.state.trainingStore(scope, precision), images, mode == ForwardMode.TRAIN,
+                NDArray logits = r.model.forward(r.state.trainingStore(scope, precision), images,
+                        mode == ForwardMode.TRAIN,
                         params, StageRecorder.NONE);
                 NDArray loss = LabelSmoothing.loss(logits, labels, labelSmoothing);
                 Autograd.backward(loss, n * lossScale);
