@@ -29,9 +29,9 @@ import java.util.Set;
 
 /**
  * One AdamW step of the fixture training run (fixtures/training/xx_small_train.json) in fp16 mixed
- * precision against the float64 reference and against the same step in fp32. (One forward and
- * backward, not the fixture's three steps: PyTorch's CPU float16 kernels make them some 20 times
- * slower than float32, about a minute for this batch on 2 cores.)
+ * precision against the float64 reference and against the same step in fp32. (One step, not the
+ * fixture's three: PyTorch's CPU float16 kernels are slower than float32; this test took 19 s on 2
+ * idle cores and several times that on busy ones.)
  *
  * <p>Tolerances from float16 rounding: every float16 value carries a relative error of up to
  * u = 2^-11 = 4.9e-4, and a loss or a gradient norm sums such errors over some 30 layers, so 20u ~
