@@ -4,8 +4,6 @@ import static mobilevit.launch.Scripts.assertContains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import mobilevit.model.TensorAssert;
-
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +30,7 @@ class TorchBaselineTest {
         String python = pythonWithTorch(tmp);
         Scripts.Result r = Scripts.runCommand(tmp, Map.of(), List.of(python,
                 Scripts.LAUNCH.resolve("torch_step.py").toString(), "--check-logits",
-                TensorAssert.fixture("logits").getParent().toString())).expect(0);
+                CommandLineTest.fixture("").toAbsolutePath().toString())).expect(0);
         Matcher m = Pattern.compile("logits_tolerance_ratio=([0-9.]+)").matcher(r.lastOutLine());
         assertTrue(m.find(), r.out());
         assertTrue(Double.parseDouble(m.group(1)) <= 1, r.out());
