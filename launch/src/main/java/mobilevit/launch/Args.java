@@ -8,6 +8,7 @@ import mobilevit.evaluation.WeightsFile;
 
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 import mobilevit.model.Npy;
 import mobilevit.model.Variant;
 
@@ -25,6 +26,15 @@ final class Args {
     static Variant variant(String name) {
         try {
             return Variant.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** Parses {@code fp32} or {@code fp16}. */
+    static Precision precision(String name) {
+        try {
+            return Precision.parse(name);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

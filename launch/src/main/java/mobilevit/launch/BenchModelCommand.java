@@ -4,19 +4,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 import mobilevit.model.Variant;
+import mobilevit.trainer.FlatState;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /** {@code bench model}: eval forward and train forward+backward throughput of the model alone. */
 @Command(name = "model", mixinStandardHelpOptions = true,
@@ -38,6 +37,10 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "fp32, or fp16 (convolutions, linear layers and matmuls in float16, as training's fp16) (default ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--warmup", defaultValue = "2", description = "Untimed iterations first (default ${DEFAULT-VALUE}).")
     int warmup;
 
@@ -47,38 +50,39 @@ final class BenchModelCommand implements Runnable {
         Args.positive("--batch", batch);
         Args.positive("--iterations", iterations);
         Args.checkImageSize(size, size);
+        Precision arithmetic = Args.precision(precision);
         try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
             MobileViT model = MobileViT.builder().setVariant(v).buildInitialized(manager, 0);
-            List<NDArray> trainable = model.namedParameters().values().stream()
-                    .filter(Parameter::requiresGradient).map(Parameter::getArray).collect(Collectors.toList());
-            trainable.forEach(p -> p.setRequiresGradient(true));
+            // the training layout: one flat float32 leaf, split (and under fp16 cast once) per forward
+            FlatState flat = FlatState.adopt(model, manager, FlatState.Gradients.RECORDED);
+            PairList<String, Object> params = new PairList<>();
+            params.add(Precision.PARAM_KEY, arithmetic);
             Shape shape = new Shape(batch, 3, size, size);
             double forward = imagesPerSecond(manager, false, () -> {
                 try (NDManager step = manager.newSubManager()) {
                     NDArray x = step.randomUniform(0, 1, shape);
-                    model.forward(new ParameterStore(step, false), new NDList(x), false).singletonOrThrow()
-                            .toFloatArray();
+                    model.forward(flat.trainingStore(step, arithmetic), new NDList(x), false, params)
+                            .singletonOrThrow().toFloatArray();
                 }
             });
             double train = imagesPerSecond(manager, true, () -> {
                 try (NDManager step = manager.newSubManager()) {
                     NDArray x = step.randomUniform(0, 1, shape);
-                    NDArray loss = model.forward(new ParameterStore(step, false), new NDList(x), true)
+                    NDArray loss = model.forward(flat.trainingStore(step, arithmetic), new NDList(x), true, params)
                             .singletonOrThrow().mean();
-                    Autograd.backward(loss);
-                    // the stem's gradient is computed last: reading it waits for the whole backward
-                    try (NDArray g = trainable.get(0).getGradient(); NDArray s = g.sum()) {
+                    Autograd.backward(loss, 1);
+                    try (NDArray s = flat.gradient(step).sum()) { // waits for the whole backward
                         s.getFloat();
                     }
-                    trainable.forEach(Autograd::zeroGradient);
+                    flat.zeroGradient();
                 }
             });
-            System.out.printf(Locale.ROOT, "MobileViT-%s, batch %d at %dx%d, %s, %d timed iterations%n",
-                    v.name(), batch, size, size, manager.getDevice(), iterations);
+            System.out.printf(Locale.ROOT, "MobileViT-%s, batch %d at %dx%d, %s, %s, %d timed iterations%n",
+                    v.name(), batch, size, size, manager.getDevice(), arithmetic.id(), iterations);
             System.out.printf(Locale.ROOT, "eval forward       %10.1f images/s%n", forward);
             System.out.printf(Locale.ROOT, "forward+backward   %10.1f images/s%n", train);
-            System.out.printf(Locale.ROOT, "forward_img_s=%.2f train_img_s=%.2f batch=%d size=%d variant=%s%n",
-                    forward, train, batch, size, v.id());
+            System.out.printf(Locale.ROOT, "forward_img_s=%.2f train_img_s=%.2f batch=%d size=%d variant=%s precision=%s%n",
+                    forward, train, batch, size, v.id(), arithmetic.id());
         }
     }
 

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 import mobilevit.model.Variant;
 import mobilevit.trainer.ReplicaGroup;
 import mobilevit.trainer.TrainStep;
@@ -65,6 +66,10 @@ final class BenchTrainCommand implements Runnable {
             description = "PyTorch intra-op threads, ours and the baseline's (default ${DEFAULT-VALUE}: PyTorch's default)")
     int threads;
 
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "fp32, or fp16 (float16 compute, float32 master weights, dynamic loss scaling) (default ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--torch", defaultValue = "auto",
             description = "PyTorch baseline: auto (when a python3 with torch is found), off, or the python to run (default ${DEFAULT-VALUE})")
     String torch;
@@ -88,10 +93,11 @@ final class BenchTrainCommand implements Runnable {
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
+        Precision arithmetic = Args.precision(precision);
         MobileViT.Builder builder = MobileViT.builder().setVariant(v);
         Map<String, Double> ours = new LinkedHashMap<>();
         try (NDManager manager = NDManager.newBaseManager();
-                TrainStep step = TrainStep.builder(list, builder).optEma(0.0005).build()) {
+                TrainStep step = TrainStep.builder(list, builder).optEma(0.0005).optPrecision(arithmetic).build()) {
             NDArray images = manager.randomUniform(0, 1, new Shape(batch, 3, size, size));
             NDArray labels = manager.randomInteger(0, 1000, new Shape(batch), DataType.INT64);
             ReplicaGroup.ShardSource source = (r, scope) -> new NDList(images.toDevice(scope.getDevice(), true),
@@ -141,8 +147,14 @@ final class BenchTrainCommand implements Runnable {
                     total);
             System.out.printf(Locale.ROOT, "RSS %.1f MB at step %d, %.1f MB at step %d (%+.2f%%)%n",
                     rssAtFirst / 1024.0, rssFirst, rssEnd / 1024.0, steps, ours.get("rss_growth_pct"));
+            if (step.lossScaler() != null) {
+                System.out.printf(Locale.ROOT, "fp16: loss scale %.0f, %d of %d steps skipped%n",
+                        step.lossScaler().scale(), step.lossScaler().skippedSteps(), warmup + steps);
+                ours.put("loss_scale", step.lossScaler().scale());
+                ours.put("skipped_steps", (double) step.lossScaler().skippedSteps());
+            }
         }
-        Map<String, String> baseline = torchBaseline(v);
+        Map<String, String> baseline = torchBaseline(v, arithmetic);
         StringBuilder last = new StringBuilder();
         ours.forEach((k, x) -> last.append(String.format(Locale.ROOT, "%s=%.3f ", k, x)));
         if (baseline.containsKey("torch_step_ms")) {
@@ -166,10 +178,14 @@ final class BenchTrainCommand implements Runnable {
     }
 
     /** PyTorch's numbers as name=value pairs, or a {@code reason} why there are none. */
-    private Map<String, String> torchBaseline(Variant v) {
+    private Map<String, String> torchBaseline(Variant v, Precision arithmetic) {
         Map<String, String> out = new LinkedHashMap<>();
         if (torch.equals("off")) {
             out.put("reason", "off");
+            return out;
+        }
+        if (arithmetic != Precision.FP32) {
+            out.put("reason", "launch/torch_step.py_times_fp32_only");
             return out;
         }
         if (!devices.equals("cpu")) {

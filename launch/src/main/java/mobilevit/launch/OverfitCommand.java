@@ -55,6 +55,10 @@ final class OverfitCommand implements Runnable {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "fp32, or fp16 (float16 compute, float32 master weights, dynamic loss scaling) (default ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--output", description = "write the final weights here (safetensors, CVNets names)")
     Path output;
 
@@ -69,7 +73,8 @@ final class OverfitCommand implements Runnable {
                 .optClassifierDropout(0).optTransformerDropout(0);
         try (NDManager manager = NDManager.newBaseManager();
                 TrainStep step = TrainStep.builder(List.of(Args.device(device)), builder)
-                        .optLabelSmoothing(labelSmoothing).optAdamW(0.9, 0.999, 1e-8, weightDecay).build()) {
+                        .optLabelSmoothing(labelSmoothing).optAdamW(0.9, 0.999, 1e-8, weightDecay)
+                        .optPrecision(Args.precision(precision)).build()) {
             NDArray x = Args.npy("input", input, manager);
             NDArray y = Args.npy("labels", labels, manager);
             if (x.getDataType() != DataType.FLOAT32 || x.getShape().dimension() != 4 || x.getShape().get(1) != 3) {
@@ -91,8 +96,12 @@ final class OverfitCommand implements Runnable {
             ReplicaGroup.ShardSource batch = (r, scope) -> new NDList(x.toDevice(scope.getDevice(), true),
                     y64.toDevice(scope.getDevice(), true));
             for (int i = 0; i < steps; i++) {
+                long applied = step.optimizer().steps();
                 double loss = step.train(batch, lr).loss();
-                System.out.printf(Locale.ROOT, "step %d loss %.7f%n", i + 1, loss); // the loss before update i + 1
+                // the loss before update i + 1; under fp16 the loss scale, and whether the step was skipped
+                String scaling = step.lossScaler() == null ? "" : String.format(Locale.ROOT, "  loss scale %.0f%s",
+                        step.lossScaler().scale(), step.optimizer().steps() == applied ? "  (skipped)" : "");
+                System.out.printf(Locale.ROOT, "step %d loss %.7f%s%n", i + 1, loss, scaling);
             }
             if (output != null) {
                 try (NDManager scratch = manager.newSubManager()) {

@@ -1,6 +1,8 @@
 package mobilevit.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
@@ -44,16 +46,30 @@ public final class Autograd {
         });
     }
 
-    /** Back-propagates from a scalar; gradients accumulate into the leaves' {@code grad}. */
-    public static void backward(NDArray scalar) {
-        try (NDArray seed = scalar.onesLike()) {
-            JniUtils.backward((PtNDArray) scalar, (PtNDArray) seed, false, false);
+    /**
+     * Back-propagates {@code seed} times the gradient of a scalar (1, or a loss scale); gradients
+     * accumulate into the leaves' {@code grad}.
+     */
+    public static void backward(NDArray scalar, double seed) {
+        try (NDArray ones = scalar.onesLike(); NDArray s = ones.mul(seed)) {
+            JniUtils.backward((PtNDArray) scalar, (PtNDArray) s, false, false);
         }
     }
 
     /** Sets the accumulated gradient of {@code leaf} (if any) to zero. */
     public static void zeroGradient(NDArray leaf) {
         JniUtils.zeroGrad((PtNDArray) leaf);
+    }
+
+    /**
+     * {@code x} cast to {@code type}, owned by {@code scope}, as an operation autograd records (the
+     * gradient flows back cast to {@code x}'s type). DJL's {@code toType} runs without recording,
+     * so this copies into a new array of the type in place ({@code index_put_}, which records).
+     */
+    public static NDArray castRecorded(NDArray x, DataType type, NDManager scope) {
+        NDArray out = scope.create(x.getShape(), type, x.getDevice());
+        out.set(new ai.djl.ndarray.index.NDIndex("..."), x);
+        return out;
     }
 
     /** Copies {@code src} into {@code dst} in place (any devices), outside the graph. */

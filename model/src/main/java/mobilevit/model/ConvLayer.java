@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 
 /**
  * CVNets' {@code ConvLayer}: a bias-free convolution, optionally followed by BatchNorm and Swish.
+ * Under {@link Precision#FP16} the convolution computes in float16 and BatchNorm in float32.
  * Children are named {@code block.conv} and {@code block.norm} so that parameter paths equal the
  * reference state dict ({@code conv_1.block.conv.weight}).
  */
@@ -55,9 +56,10 @@ public final class ConvLayer extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList x = conv.forward(ps, inputs, training, params);
+        NDList x = conv.forward(ps, new NDList(Precision.forCompute(inputs.singletonOrThrow(), params)), training,
+                params);
         if (norm != null) {
-            x = norm.forward(ps, x, training, params);
+            x = norm.forward(ps, new NDList(Precision.forNormalisation(x.singletonOrThrow())), training, params);
         }
         return activation ? new NDList(swish(x.singletonOrThrow())) : x;
     }

@@ -9,6 +9,8 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.Pair;
@@ -17,13 +19,16 @@ import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * MobileViT v1 (Mehta and Rastegari, ICLR 2022): stem, five stages of MobileNetV2 inverted
  * residuals and MobileViT blocks, a 1x1 expansion conv, global average pooling, dropout and a
- * linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes].
+ * linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes], float32
+ * also when the forward computes in float16 ({@link Precision}).
  *
  * <p>Parameter paths ({@link #namedParameters()}) are CVNets' state-dict names, e.g.
  * {@code layer_3.1.global_rep.0.pre_norm_mha.1.qkv_proj.weight}.
@@ -114,9 +119,9 @@ public final class MobileViT extends AbstractBlock {
         Shape s = x.getShape();
         NDArray pooled = x.reshape(s.get(0), s.get(1), -1).mean(new int[] {2}); // [N, C]
         recorder.record("pooled", pooled);
-        NDArray logits = classifier.forward(ps,
-                new NDList(DropoutStream.apply(pooled, classifierDropout, training, params)),
-                training, params).singletonOrThrow();
+        NDArray logits = Precision.forNormalisation(classifier.forward(ps,
+                new NDList(Precision.forCompute(DropoutStream.apply(pooled, classifierDropout, training, params),
+                        params)), training, params).singletonOrThrow());
         recorder.record("logits", logits);
         return logits;
     }
@@ -159,6 +164,27 @@ public final class MobileViT extends AbstractBlock {
         for (Pair<String, Block> child : block.getChildren()) {
             // DJL prefixes child names with a two-digit position ("01conv_1").
             collect(prefix + child.getKey().substring(2) + ".", child.getValue(), out);
+        }
+    }
+
+    /**
+     * The names of the BatchNorm and LayerNorm parameters (weights, biases and running statistics),
+     * which stay float32 when the forward computes in float16 ({@link Precision}).
+     */
+    public Set<String> normalisationParameterNames() {
+        Set<String> out = new LinkedHashSet<>();
+        collectNormalisation("", this, out);
+        return Collections.unmodifiableSet(out);
+    }
+
+    private static void collectNormalisation(String prefix, Block block, Set<String> out) {
+        if (block instanceof BatchNorm || block instanceof LayerNorm) {
+            for (Pair<String, Parameter> p : block.getDirectParameters()) {
+                out.add(prefix + torchName(p.getKey()));
+            }
+        }
+        for (Pair<String, Block> child : block.getChildren()) {
+            collectNormalisation(prefix + child.getKey().substring(2) + ".", child.getValue(), out);
         }
     }
 

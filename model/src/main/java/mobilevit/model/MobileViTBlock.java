@@ -90,7 +90,7 @@ public final class MobileViTBlock extends AbstractBlock {
                 .reshape(b, PATCH, PATCH, nh, nw, dim)
                 .transpose(0, 5, 3, 1, 4, 2) // [B, d, nh, ph, nw, pw]
                 .reshape(b, dim, h2, w2);
-        x = BilinearResize.resize(x, h, w);
+        x = BilinearResize.resize(Precision.forCompute(x, params), h, w);
         recorder.record("folded", x);
 
         NDArray proj = convProj.forward(ps, new NDList(x), training, params).singletonOrThrow();

@@ -12,7 +12,8 @@ import ai.djl.util.PairList;
 
 /**
  * Multi-head self-attention as in CVNets v0.1: one fused qkv projection (with bias), scale
- * head_dim^-0.5 on the query, softmax, no attention dropout, output projection (with bias).
+ * head_dim^-0.5 on the query, softmax, no attention dropout, output projection (with bias). The
+ * input comes in the forward's compute precision ({@link Precision}); the softmax is float32.
  */
 public final class MultiHeadAttention extends AbstractBlock {
 
@@ -40,8 +41,8 @@ public final class MultiHeadAttention extends AbstractBlock {
         NDArray q = qkv.get(0).mul(1.0 / Math.sqrt(headDim));
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
-        NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // [B*P, heads, N, N]
-        NDArray out = attn.matMul(v) // [B*P, heads, N, hd]
+        NDArray attn = Precision.forNormalisation(q.matMul(k.transpose(0, 1, 3, 2))).softmax(-1); // [B*P, heads, N, N]
+        NDArray out = Precision.forCompute(attn, params).matMul(v) // [B*P, heads, N, hd]
                 .transpose(0, 2, 1, 3)
                 .reshape(b, n, d);
         return outProj.forward(ps, new NDList(out), training, params);

@@ -14,7 +14,8 @@ import ai.djl.util.PairList;
 /**
  * One pre-norm transformer layer: x += Dropout(MHA(LN(x))); x += Dropout(FFN(LN(x))), with
  * FFN = Linear(d, ffn) -> Swish -> Linear(ffn, d). Child names follow CVNets' two Sequentials
- * ({@code pre_norm_mha.0/1}, {@code pre_norm_ffn.0/1/4}).
+ * ({@code pre_norm_mha.0/1}, {@code pre_norm_ffn.0/1/4}). Under {@link Precision#FP16} the LayerNorms
+ * compute in float32, the linear layers in float16 (the residual stream stays float16).
  */
 public final class TransformerEncoder extends AbstractBlock {
 
@@ -46,12 +47,12 @@ public final class TransformerEncoder extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow(); // [B*P, N, d]
-        NDList h = mhaNorm.forward(ps, inputs, training, params);
-        h = attention.forward(ps, h, training, params);
+        NDList h = mhaNorm.forward(ps, new NDList(Precision.forNormalisation(x)), training, params);
+        h = attention.forward(ps, new NDList(Precision.forCompute(h.singletonOrThrow(), params)), training, params);
         x = x.add(DropoutStream.apply(h.singletonOrThrow(), dropout, training, params));
 
-        h = ffnNorm.forward(ps, new NDList(x), training, params);
-        h = ffnIn.forward(ps, h, training, params);
+        h = ffnNorm.forward(ps, new NDList(Precision.forNormalisation(x)), training, params);
+        h = ffnIn.forward(ps, new NDList(Precision.forCompute(h.singletonOrThrow(), params)), training, params);
         h = ffnOut.forward(ps, new NDList(ConvLayer.swish(h.singletonOrThrow())), training, params);
         x = x.add(DropoutStream.apply(h.singletonOrThrow(), dropout, training, params));
         return new NDList(x);

@@ -91,7 +91,7 @@ class MobileViTParityTest {
                         .singletonOrThrow();
                 NDArray loss = logits.mul(r).sum();
                 assertEquals(1.5688181, loss.getFloat(), 1e-5 * 1.5688181);
-                Autograd.backward(loss);
+                Autograd.backward(loss, 1);
             } finally {
                 Autograd.setEnabled(false);
             }

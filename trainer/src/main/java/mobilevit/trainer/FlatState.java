@@ -6,12 +6,14 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,6 +21,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A model's state in two contiguous buffers: {@link #parameters} (every trainable tensor, end to
@@ -32,7 +35,8 @@ import java.util.Map;
  * parameters from {@link #trainingStore}, which splits the leaf once ({@code split_with_sizes})
  * and reshapes each piece; the backward of that one split concatenates every gradient into the
  * leaf's gradient, so {@link #gradient} is one flat tensor. (Slicing the leaf view by view would
- * materialise a full-size zero gradient per view.)
+ * materialise a full-size zero gradient per view.) Under fp16 the forward also gets one recorded
+ * float16 cast of the leaf ({@link #trainingStore}); the gradient still arrives in float32.
  */
 public final class FlatState {
 
@@ -48,16 +52,22 @@ public final class FlatState {
     private final List<Slot> parameterSlots;
     private final List<Slot> bufferSlots;
     private final List<Parameter> trainable;
+    /** Whether trainable slot i belongs to a BatchNorm or LayerNorm (float32 also under FP16 compute). */
+    private final boolean[] normalisation;
     /** Split points of {@link #parameters} (every slot's end but the last), for {@code split}. */
     private final long[] splitPoints;
 
     private FlatState(NDArray parameters, NDArray buffers, List<Slot> parameterSlots, List<Slot> bufferSlots,
-            List<Parameter> trainable) {
+            List<Parameter> trainable, Set<String> normalisationNames) {
         this.parameters = parameters;
         this.buffers = buffers;
         this.parameterSlots = parameterSlots;
         this.bufferSlots = bufferSlots;
         this.trainable = trainable;
+        normalisation = new boolean[parameterSlots.size()];
+        for (int i = 0; i < normalisation.length; i++) {
+            normalisation[i] = normalisationNames.contains(parameterSlots.get(i).name());
+        }
         splitPoints = new long[parameterSlots.size() - 1];
         for (int i = 0; i < splitPoints.length; i++) {
             splitPoints[i] = parameterSlots.get(i).end();
@@ -98,7 +108,7 @@ public final class FlatState {
             p.setRequiresGradient(true);
         }
         return new FlatState(p, b, Collections.unmodifiableList(pSlots), Collections.unmodifiableList(bSlots),
-                List.copyOf(pList));
+                List.copyOf(pList), model.normalisationParameterNames());
     }
 
     /** Whether a flat parameter buffer is an autograd leaf. */
@@ -176,20 +186,46 @@ public final class FlatState {
     }
 
     /**
-     * A parameter store for one training forward: the trainable parameters are pieces of one split
-     * of the flat leaf (made in {@code scope}, recorded by autograd), the running statistics the
-     * parameters' own views, which BatchNorm updates in place.
+     * A parameter store for one training forward in {@code precision}: the trainable parameters are
+     * pieces of one split of the flat leaf (made in {@code scope}, recorded by autograd), the running
+     * statistics the parameters' own views, which BatchNorm updates in place. Under
+     * {@link Precision#FP16} the leaf is also cast to float16 once (recorded by autograd, so the
+     * gradient reaches the float32 leaf as float32) and split: convolutions and linear layers get
+     * float16 pieces, BatchNorm and LayerNorm the float32 pieces of the leaf's own split.
      */
-    public ParameterStore trainingStore(NDManager scope) {
-        NDList pieces = parameters.split(splitPoints);
-        Map<Parameter, NDArray> byParameter = new IdentityHashMap<>();
+    public ParameterStore trainingStore(NDManager scope, Precision precision) {
+        NDList full = split(parameters, scope);
+        if (precision == Precision.FP32) {
+            return store(scope, full);
+        }
+        NDArray half = Autograd.castRecorded(parameters, DataType.FLOAT16, scope);
+        NDList halves = split(half, scope);
+        NDList pieces = new NDList(full.size());
+        for (int i = 0; i < full.size(); i++) {
+            pieces.add(normalisation[i] ? full.get(i) : halves.get(i));
+        }
+        return store(scope, pieces);
+    }
+
+    /** One split of {@code flat} at the slots' ends, each piece shaped as its slot and owned by {@code scope}. */
+    private NDList split(NDArray flat, NDManager scope) {
+        NDList pieces = flat.split(splitPoints);
+        NDList shaped = new NDList(pieces.size());
         for (int i = 0; i < pieces.size(); i++) {
             NDArray piece = pieces.get(i).reshape(parameterSlots.get(i).shape());
             piece.attach(scope);
-            if (pieces.get(i) != parameters) { // DJL's split of a single slot returns the array itself
+            if (pieces.get(i) != flat) { // DJL's split of a single slot returns the array itself
                 pieces.get(i).attach(scope);
             }
-            byParameter.put(trainable.get(i), piece);
+            shaped.add(piece);
+        }
+        return shaped;
+    }
+
+    private ParameterStore store(NDManager scope, NDList pieces) {
+        Map<Parameter, NDArray> byParameter = new IdentityHashMap<>();
+        for (int i = 0; i < pieces.size(); i++) {
+            byParameter.put(trainable.get(i), pieces.get(i));
         }
         return new ParameterStore(scope, false) {
             @Override

@@ -17,7 +17,8 @@ import java.util.Locale;
 
 /**
  * Progress of a run: every {@code every} iterations a log line (epoch, iteration, loss now and
- * running mean, learning rate, images/s, share of time spent waiting for data, ETA) and the same as
+ * running mean, learning rate, images/s, share of time spent waiting for data, ETA; under fp16 the loss
+ * scale and the steps skipped) and the same as
  * a JSON line in {@code log.jsonl}; a summary line per epoch.
  */
 final class Progress {
@@ -28,17 +29,21 @@ final class Progress {
     private final int every;
     private final int epochs;
     private final MultiScaleSampler sampler;
+    /** Null under fp32. */
+    private final LossScaler scaler;
     private long intervalStart = System.nanoTime();
     private long intervalImages;
     private long intervalWait;
     private int intervalSteps;
     private double secondsPerStep = Double.NaN;
 
-    Progress(Path jsonl, int every, int epochs, MultiScaleSampler sampler) {
+    /** @param scaler the fp16 run's loss scaler, whose scale and skipped steps each line shows; null under fp32 */
+    Progress(Path jsonl, int every, int epochs, MultiScaleSampler sampler, LossScaler scaler) {
         this.jsonl = jsonl;
         this.every = every;
         this.epochs = epochs;
         this.sampler = sampler;
+        this.scaler = scaler;
     }
 
     /** Records one iteration (a micro-batch); logs after every {@code every} of them and at the epoch's end. */
@@ -61,10 +66,12 @@ final class Progress {
         double waitShare = intervalWait / 1e9 / Math.max(seconds, 1e-9);
         double runningLoss = s.epochLossSum / Math.max(1, s.epochImages);
         double eta = remaining * secondsPerStep;
+        String scaling = scaler == null ? "" : String.format(Locale.ROOT, "  loss scale %.0f  skipped steps %d",
+                scaler.scale(), scaler.skippedSteps());
         LOG.info(String.format(Locale.ROOT,
-                "epoch %d/%d  iter %d/%d  loss %.4f (avg %.4f)  lr %.7f  %.1f img/s  data wait %.0f%%  ETA %s",
+                "epoch %d/%d  iter %d/%d  loss %.4f (avg %.4f)  lr %.7f  %.1f img/s  data wait %.0f%%  ETA %s%s",
                 s.epoch + 1, epochs, s.iteration, epochIterations, r.loss(), runningLoss, lr, imagesPerSecond,
-                100 * waitShare, duration(eta)));
+                100 * waitShare, duration(eta), scaling));
         JsonObject o = new JsonObject();
         o.addProperty("time", Instant.now().toString());
         o.addProperty("epoch", s.epoch + 1);
@@ -77,6 +84,10 @@ final class Progress {
         o.addProperty("images_per_second", imagesPerSecond);
         o.addProperty("data_wait_fraction", waitShare);
         o.addProperty("eta_seconds", eta);
+        if (scaler != null) {
+            o.addProperty("loss_scale", scaler.scale());
+            o.addProperty("skipped_steps", scaler.skippedSteps());
+        }
         append(o);
         intervalStart = now;
         intervalImages = 0;

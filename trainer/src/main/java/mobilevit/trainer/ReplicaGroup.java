@@ -10,6 +10,7 @@ import ai.djl.util.PairList;
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 import mobilevit.model.StageRecorder;
 
 import java.nio.ByteBuffer;
@@ -82,6 +83,7 @@ public final class ReplicaGroup implements AutoCloseable {
     /** Host copies of the flat gradient and of the running statistics for the collectives (made on first use). */
     private ByteBuffer gradientHost;
     private ByteBuffer buffersHost;
+    private final Precision precision;
 
     /**
      * @param devices one entry per replica of this process (devices may repeat: several replicas on the CPU)
@@ -89,10 +91,11 @@ public final class ReplicaGroup implements AutoCloseable {
      * @param seed initialisation seed
      * @param labelSmoothing epsilon of the loss
      * @param cluster the processes training together (each with as many replicas as this one)
+     * @param precision the arithmetic of the training forward and backward
      * @throws IllegalArgumentException if the processes hold different numbers of replicas
      */
     public ReplicaGroup(List<Device> devices, MobileViT.Builder builder, long seed, double labelSmoothing,
-            ForwardMode mode, Cluster cluster) {
+            ForwardMode mode, Cluster cluster, Precision precision) {
         double[] counts = cluster.gather(new double[] {devices.size()});
         for (int r = 0; r < counts.length; r++) {
             if (counts[r] != devices.size()) {
@@ -114,6 +117,7 @@ public final class ReplicaGroup implements AutoCloseable {
         this.labelSmoothing = labelSmoothing;
         this.mode = mode;
         this.cluster = cluster;
+        this.precision = precision;
     }
 
     /** Replicas in this process. */
@@ -154,19 +158,21 @@ public final class ReplicaGroup implements AutoCloseable {
      * Forward and backward of every replica's shard into each replica's flat gradient. Every image
      * weighs alike whatever the shard and micro-batch sizes: a replica's gradient holds
      * (sum of n_k g_k) / n_last, with g_k the gradient of micro-batch k's mean loss and n_k its
-     * images (one rescaling call when the size changes), and the backward's seed stays 1, so no
-     * intermediate is scaled up.
+     * images (one rescaling call when the size changes); the backward's seed is the loss scale (1
+     * without), never the image count, so no intermediate grows with the batch.
      *
      * @param micro the micro-batch within the optimizer step (gradient accumulation), from 0
+     * @param lossScale factor of the backward's seed ({@link LossScaler}; 1 without loss scaling): the
+     *     gradients grow by it too
      * @throws NonFiniteLossException if any shard's loss is NaN or infinite (the gradients are then
      *     cleared)
      */
-    public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro) {
+    public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro, double lossScale) {
         List<Future<double[]>> futures = new ArrayList<>();
         for (Replica r : replicas) {
             futures.add(threads.submit(() -> {
                 synchronized (deviceLocks.get(r.device)) {
-                    return forwardBackward(r, source, runSeed, step, micro);
+                    return forwardBackward(r, source, runSeed, step, micro, lossScale);
                 }
             }));
         }
@@ -197,7 +203,8 @@ public final class ReplicaGroup implements AutoCloseable {
         return new StepLoss(loss, total);
     }
 
-    private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step, int micro) {
+    private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step, int micro,
+            double lossScale) {
         try (NDManager scope = r.manager.newSubManager()) {
             NDList shard = source.shard(r.index, scope);
             shard.attach(scope);
@@ -213,12 +220,14 @@ public final class ReplicaGroup implements AutoCloseable {
             }
             PairList<String, Object> params = new PairList<>();
             params.add(DropoutStream.PARAM_KEY, DropoutStream.forStep(runSeed, step, r.globalIndex, micro));
+            params.add(Precision.PARAM_KEY, precision);
             Autograd.setEnabled(true);
             try {
-                NDArray logits = r.model.forward(r.state.trainingStore(scope), images, mode == ForwardMode.TRAIN,
+                NDArray logits = r.model.forward(r.state.trainingStore(scope, precision), images,
+                        mode == ForwardMode.TRAIN,
                         params, StageRecorder.NONE);
                 NDArray loss = LabelSmoothing.loss(logits, labels, labelSmoothing);
-                Autograd.backward(loss);
+                Autograd.backward(loss, lossScale);
                 r.images += n;
                 r.gradientPerImages = n;
                 return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), n};

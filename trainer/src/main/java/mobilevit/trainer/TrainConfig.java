@@ -1,6 +1,7 @@
 package mobilevit.trainer;
 
 import mobilevit.model.Devices;
+import mobilevit.model.Precision;
 import mobilevit.model.Variant;
 
 import org.yaml.snakeyaml.DumperOptions;
@@ -45,6 +46,7 @@ public final class TrainConfig {
             ConfigKey.integer("train.accum_freq", 1, 1),
             ConfigKey.text("train.devices", "gpu0-7"),
             ConfigKey.integer("train.threads", 0, 0),
+            ConfigKey.text("train.precision", "fp32", "fp32", "fp16"),
             ConfigKey.longValue("train.seed", 0),
             ConfigKey.real("train.label_smoothing", 0.1, 0, 1, true),
             ConfigKey.real("train.ema_momentum", 0.0005, Double.MIN_VALUE, 1, false),
@@ -87,6 +89,8 @@ public final class TrainConfig {
     public final int accumFreq;
     public final String devices;
     public final int threads;
+    /** The arithmetic of the training forward and backward (fp16: mixed precision with loss scaling). */
+    public final Precision precision;
     public final long seed;
     public final double labelSmoothing;
     public final double emaMomentum;
@@ -128,6 +132,7 @@ public final class TrainConfig {
         accumFreq = (Integer) v.get("train.accum_freq");
         devices = (String) v.get("train.devices");
         threads = (Integer) v.get("train.threads");
+        precision = Precision.parse((String) v.get("train.precision"));
         seed = (Long) v.get("train.seed");
         labelSmoothing = (Double) v.get("train.label_smoothing");
         emaMomentum = (Double) v.get("train.ema_momentum");

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 
 import java.util.List;
 import java.util.Map;
@@ -16,10 +17,31 @@ import java.util.Map;
  * replica, and the EMA; across processes ({@link Builder#optCluster}) the mean and the running
  * statistics are those of every process's replicas. Every phase is a fixed number of native calls per replica
  * ({@link FlatState}); {@link #times} says where the time went.
+ *
+ * <p>Under {@link Precision#FP16} the forward and backward compute in float16 ({@link Precision})
+ * with a dynamic {@link LossScaler}; the master weights, gradients, AdamW moments and EMA stay
+ * float32. A window whose gradient holds inf/NaN, or one of whose losses is not finite, is skipped:
+ * no AdamW update (its step count unchanged), no EMA update. Only
+ * {@link #NON_FINITE_LOSS_LIMIT} windows in a row with a non-finite loss stop the run.
  */
 public final class TrainStep implements AutoCloseable {
 
-    /** What one micro-batch did: its loss, its images, and whether the optimizer stepped after it. */
+    /**
+     * Under FP16, the number of optimizer steps in a row with a non-finite loss that stops the run.
+     * The loss scale only multiplies the backward, so a non-finite loss comes from a float16
+     * activation overflowing in the forward: the next batch (another image size, other images) can
+     * be fine, and a few in a row are no reason to stop. Weights cannot turn NaN (such steps are
+     * skipped), so a diverged run shows up as losses that stay non-finite; 50 steps is a few
+     * percent of an ImageNet epoch (1,251 steps at 1024 images), so little compute is lost before
+     * the run stops.
+     */
+    public static final int NON_FINITE_LOSS_LIMIT = 50;
+
+    /**
+     * What one micro-batch did: its loss (NaN when it was not finite under FP16; no images count
+     * then), its images, and whether its accumulation window closed after it (the optimizer
+     * stepped, or, under FP16, skipped the step).
+     */
     public record Result(double loss, long images, boolean updated) {}
 
     /** Nanoseconds spent in each phase since the last {@link #resetTimes}. */
@@ -38,11 +60,15 @@ public final class TrainStep implements AutoCloseable {
     private final Ema ema;
     private final long runSeed;
     private final int accumulation;
+    /** Null under FP32. */
+    private final LossScaler scaler;
     private int micro;
+    /** Whether a micro-batch of the current window had a non-finite loss (FP16). */
+    private boolean nonFiniteLossInWindow;
     private Times times = new Times();
 
     private TrainStep(Builder b) {
-        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode, b.cluster);
+        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode, b.cluster, b.precision);
         optimizer = new AdamW(b.beta1, b.beta2, b.eps, b.weightDecay);
         if (b.emaMomentum > 0) {
             emaManager = NDManager.newBaseManager(replicas.masterDevice());
@@ -53,6 +79,7 @@ public final class TrainStep implements AutoCloseable {
         }
         runSeed = b.seed;
         accumulation = b.accumulation;
+        scaler = b.precision == Precision.FP16 ? b.scaler : null;
     }
 
     public static Builder builder(List<Device> devices, MobileViT.Builder model) {
@@ -63,7 +90,8 @@ public final class TrainStep implements AutoCloseable {
      * Forward and backward of one micro-batch; when it completes the accumulation window, the
      * update follows with learning rate {@code lr}.
      *
-     * @throws NonFiniteLossException if the loss is NaN or infinite (nothing of the window is applied)
+     * @throws NonFiniteLossException if the loss is NaN or infinite (nothing of the window is applied);
+     *     under FP16 only after {@link #NON_FINITE_LOSS_LIMIT} such steps in a row
      */
     public Result train(ReplicaGroup.ShardSource source, double lr) {
         ReplicaGroup.StepLoss loss = accumulate(source);
@@ -77,17 +105,25 @@ public final class TrainStep implements AutoCloseable {
     /**
      * Forward and backward of one micro-batch into the replicas' gradients, without an update.
      *
-     * @throws NonFiniteLossException if the loss is NaN or infinite (the window's gradients are dropped)
+     * @throws NonFiniteLossException if the loss is NaN or infinite under FP32 (the window's
+     *     gradients are dropped); under FP16 the window is marked to be skipped and the loss
+     *     returned as NaN with no images
      */
     public ReplicaGroup.StepLoss accumulate(ReplicaGroup.ShardSource source) {
         long start = System.nanoTime();
         try {
-            ReplicaGroup.StepLoss loss = replicas.accumulate(source, runSeed, optimizer.steps(), micro);
+            ReplicaGroup.StepLoss loss = replicas.accumulate(source, runSeed, optimizer.steps(), micro,
+                    scaler == null ? 1 : scaler.scale());
             micro++;
             return loss;
         } catch (NonFiniteLossException e) {
-            micro = 0;
-            throw e;
+            if (scaler == null) {
+                micro = 0;
+                throw e;
+            }
+            nonFiniteLossInWindow = true;
+            micro++;
+            return new ReplicaGroup.StepLoss(Double.NaN, 0);
         } finally {
             times.forwardBackward += System.nanoTime() - start;
         }
@@ -101,30 +137,53 @@ public final class TrainStep implements AutoCloseable {
     /**
      * The update from the micro-batches accumulated so far (also a window shorter than
      * {@code accumulation}, as at an epoch's end, so that no image's gradient is dropped): mean
-     * gradient, AdamW, zeroed gradients, broadcast, EMA.
+     * gradient, AdamW, zeroed gradients, broadcast, EMA. Under FP16 the mean gradient is unscaled
+     * first, and a window with a non-finite gradient or loss is skipped (no AdamW, no EMA).
      *
      * @throws IllegalStateException if no micro-batch has accumulated
+     * @throws NonFiniteLossException under FP16, when this is the {@link #NON_FINITE_LOSS_LIMIT}th
+     *     window in a row with a non-finite loss
      */
     public void update(double lr) {
+        if (micro == 0) {
+            throw new IllegalStateException("no gradient has accumulated");
+        }
         long t0 = System.nanoTime();
-        try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
-            NDArray gradient = replicas.reduce(scope);
-            long t1 = System.nanoTime();
-            optimizer.step(replicas.masterState().parameters(), gradient, lr);
-            long t2 = System.nanoTime();
-            times.reduce += t1 - t0;
-            times.optimizer += t2 - t1;
+        boolean applied;
+        if (nonFiniteLossInWindow) {
+            applied = false;
+            int streak = scaler.skipNonFiniteLoss();
+            if (streak >= NON_FINITE_LOSS_LIMIT) {
+                replicas.zeroGradients();
+                micro = 0;
+                nonFiniteLossInWindow = false;
+                throw new NonFiniteLossException("loss is not finite in " + streak + " steps in a row (fp16, loss"
+                        + " scale " + scaler.scale() + ", " + optimizer.steps() + " AdamW steps taken)");
+            }
+        } else {
+            try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
+                NDArray gradient = replicas.reduce(scope);
+                long t1 = System.nanoTime();
+                applied = scaler == null || scaler.unscale(gradient);
+                if (applied) {
+                    optimizer.step(replicas.masterState().parameters(), gradient, lr);
+                }
+                long t2 = System.nanoTime();
+                times.reduce += t1 - t0;
+                times.optimizer += t2 - t1;
+            }
         }
         long t3 = System.nanoTime();
         replicas.zeroGradients();
-        replicas.broadcast();
+        replicas.broadcast(); // also after a skipped step: the forward moved replica 0's running statistics
         long t4 = System.nanoTime();
-        if (ema != null) {
+        if (ema != null && applied) {
             ema.update(replicas.masterState());
         }
         times.other += t4 - t3;
         times.ema += System.nanoTime() - t4;
         micro = 0;
+        nonFiniteLossInWindow = false;
     }
 
     /**
@@ -153,6 +212,11 @@ public final class TrainStep implements AutoCloseable {
 
     public AdamW optimizer() {
         return optimizer;
+    }
+
+    /** The loss scaler, or null under FP32. */
+    public LossScaler lossScaler() {
+        return scaler;
     }
 
     /** The EMA, or null when the builder's momentum was 0. */
@@ -190,6 +254,8 @@ public final class TrainStep implements AutoCloseable {
         private double emaMomentum;
         private int accumulation = 1;
         private Cluster cluster = Cluster.SINGLE_PROCESS;
+        private Precision precision = Precision.FP32;
+        private LossScaler scaler = LossScaler.standard();
 
         private Builder(List<Device> devices, MobileViT.Builder model) {
             this.devices = List.copyOf(devices);
@@ -242,6 +308,18 @@ public final class TrainStep implements AutoCloseable {
          */
         public Builder optCluster(Cluster cluster) {
             this.cluster = cluster;
+            return this;
+        }
+
+        /** The arithmetic of the forward and backward (default FP32). */
+        public Builder optPrecision(Precision precision) {
+            this.precision = precision;
+            return this;
+        }
+
+        /** The loss scaler used under FP16 (default {@link LossScaler#standard()}). */
+        public Builder optLossScaler(LossScaler scaler) {
+            this.scaler = scaler;
             return this;
         }
 

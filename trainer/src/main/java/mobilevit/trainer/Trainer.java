@@ -54,6 +54,9 @@ public final class Trainer {
     private static final Pattern RUN_LEFTOVER = Pattern.compile(
             "\\.(metrics\\.csv|config\\.yaml|skipped-.+\\.txt)\\.\\d+\\.tmp");
 
+    /** The loss scaler's entry of state.json (fp16 runs). */
+    private static final String LOSS_SCALER = "loss_scaler";
+
     /** How a run ended. */
     public enum Outcome { FINISHED, STOPPED }
 
@@ -126,7 +129,8 @@ public final class Trainer {
                         setup.interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
                 TrainStep step = TrainStep.builder(setup.devices, setup.model).optSeed(cfg.seed)
                         .optLabelSmoothing(cfg.labelSmoothing).optAdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)
-                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).optCluster(cluster).build()) {
+                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).optCluster(cluster)
+                        .optPrecision(cfg.precision).build()) {
             EpochMetrics metrics = new EpochMetrics();
             Optional<RunState> resumed = restore(setup.store, step, metrics);
             if (resumed.isEmpty() && initWeights != null) {
@@ -138,7 +142,7 @@ public final class Trainer {
             RunState state = resumed.orElseGet(RunState::new);
             writeMetrics(metrics);
             Progress progress = writer() ? new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs,
-                    setup.sampler) : null;
+                    setup.sampler, step.lossScaler()) : null;
             LOG.info("training MobileViT-{} on {} ({} replica(s){}), {} training / {} validation images, {} classes,"
                     + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, setup.sampler.replicas(),
                     cluster.size() > 1 ? " in " + cluster.size() + " processes, this is rank " + cluster.rank() : "",
@@ -230,7 +234,9 @@ public final class Trainer {
                     if (updated) {
                         state.step++;
                     }
-                    state.epochLossSum += r.loss() * r.images();
+                    if (r.images() > 0) { // none when an fp16 step's loss was not finite (a skipped step)
+                        state.epochLossSum += r.loss() * r.images();
+                    }
                     state.epochImages += r.images();
                     state.epochSkipped += cluster.sum(batch.skipped().size());
                     state.lastLr = lr;
@@ -340,6 +346,9 @@ public final class Trainer {
                 if (!c.state().has("metrics") || !c.state().get("metrics").isJsonArray()) {
                     throw new IllegalArgumentException("state.json: 'metrics' is missing or not a list");
                 }
+                if (step.lossScaler() != null && c.state().has(LOSS_SCALER)) {
+                    step.lossScaler().load(c.state().getAsJsonObject(LOSS_SCALER));
+                }
                 EpochMetrics saved = EpochMetrics.fromJson(c.state().getAsJsonArray("metrics"));
                 saved.rows().forEach(metrics::add);
                 replicas.broadcast();
@@ -413,6 +422,9 @@ public final class Trainer {
             json.addProperty("replicas", step.replicas().globalSize());
             json.addProperty("accum_freq", cfg.accumFreq);
             json.add("metrics", metrics.toJson());
+            if (step.lossScaler() != null) {
+                json.add(LOSS_SCALER, step.lossScaler().toJson());
+            }
             NDList raw = StateDict.export(step.replicas().master(), scratch);
             NDList avg = StateDict.export(step.ema().model(), scratch);
             NDList moments = step.optimizer().stateTensors(step.replicas().masterState(), scratch);

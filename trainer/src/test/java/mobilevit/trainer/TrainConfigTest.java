@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import mobilevit.model.Precision;
 import mobilevit.model.Variant;
 
 import org.junit.jupiter.api.Test;
@@ -36,13 +37,17 @@ class TrainConfigTest {
         assertEquals(3000, xxs.warmupIterations);
         assertEquals(LearningRate.Mode.EPOCH, xxs.scheduleMode);
         assertEquals("gpu0-7", xxs.devices);
+        assertEquals(Precision.FP16, xxs.precision, "the paper trained with mixed precision");
         assertEquals(Variant.XS, TrainConfig.load(CONFIGS.resolve("mobilevit_xs.yaml"), List.of()).variant);
         TrainConfig s = TrainConfig.load(CONFIGS.resolve("mobilevit_s.yaml"), List.of());
         assertEquals(Variant.S, s.variant);
         assertEquals(0.1f, s.transformerDropout);
+        assertEquals(Precision.FP16, s.precision);
         TrainConfig demo = TrainConfig.load(CONFIGS.resolve("demo.yaml"), List.of());
         assertEquals(10, demo.numClasses);
         assertEquals("cpu", demo.devices);
+        assertEquals(Precision.FP32, demo.precision);
+        assertEquals(Precision.FP16, demo.with("train.precision=fp16").precision);
         assertNull(demo.dataRoot);
     }
 
@@ -79,6 +84,7 @@ class TrainConfigTest {
         "bad devices        | train:\\n  devices: tpu0                  | train.devices: devices 'tpu0' not understood",
         "not a section      | epochs: 3                                 | top-level key epochs must be a section",
         "not yaml           | train: [unclosed                          | is not valid YAML",
+        "bf16               | train:\\n  precision: bf16                | train.precision",
     })
     void badConfigsGetOneLineNamingTheKey(String kind, String yaml, String expected) throws IOException {
         Path f = dir.resolve("bad.yaml");

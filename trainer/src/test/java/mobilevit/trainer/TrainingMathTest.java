@@ -108,7 +108,7 @@ class TrainingMathTest {
         NDArray loss;
         try {
             loss = LabelSmoothing.loss(logits, labels, eps);
-            Autograd.backward(loss);
+            Autograd.backward(loss, 1);
         } finally {
             Autograd.setEnabled(false);
         }

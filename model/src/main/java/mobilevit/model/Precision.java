@@ -1,0 +1,55 @@
+package mobilevit.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.util.PairList;
+
+import java.util.Locale;
+
+/**
+ * The arithmetic of a training forward. {@link #FP16} places casts by hand where PyTorch's
+ * autocast would: convolutions, linear layers, the attention matmuls and the bilinear resizes
+ * (matmuls) take float16 inputs (and float16 weights, which {@code FlatState}'s training store
+ * serves); BatchNorm, LayerNorm, softmax and the logits given to the loss are float32. A forward
+ * says which it wants with {@link #PARAM_KEY} in its parameters; without it, FP32 (no cast at all,
+ * and float64 models stay float64). The casts are recorded by autograd ({@link Autograd#castRecorded}).
+ */
+public enum Precision {
+    FP32,
+    FP16;
+
+    /** Key of the forward parameter that holds the precision. */
+    public static final String PARAM_KEY = "mobilevit.precision";
+
+    /** Parses {@code fp32} or {@code fp16}. */
+    public static Precision parse(String text) {
+        switch (text.toLowerCase(Locale.ROOT)) {
+            case "fp32": return FP32;
+            case "fp16": return FP16;
+            default: throw new IllegalArgumentException("precision must be fp32 or fp16, got '" + text + "'");
+        }
+    }
+
+    /** The name in configurations and on the command line. */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The precision a forward's parameters ask for. */
+    static Precision of(PairList<String, Object> params) {
+        Object p = params == null ? null : params.get(PARAM_KEY);
+        return p == null ? FP32 : (Precision) p;
+    }
+
+    /** {@code x} as a convolution, linear layer or matmul takes it: float32 becomes float16 under FP16. */
+    static NDArray forCompute(NDArray x, PairList<String, Object> params) {
+        return of(params) == FP16 && x.getDataType() == DataType.FLOAT32
+                ? Autograd.castRecorded(x, DataType.FLOAT16, x.getManager())
+                : x;
+    }
+
+    /** {@code x} as a normalisation, softmax or loss takes it: float16 becomes float32. */
+    static NDArray forNormalisation(NDArray x) {
+        return x.getDataType() == DataType.FLOAT16 ? Autograd.castRecorded(x, DataType.FLOAT32, x.getManager()) : x;
+    }
+}
