@@ -248,8 +248,9 @@ public final class ReplicaGroup implements AutoCloseable {
 
     /**
      * The mean gradient over every image accumulated since the last {@link #zeroGradients} (in every
-     * process), flat, on the master device, owned by {@code scope}: replica by replica a sum, over
-     * the processes a sum, then one division. The accumulated gradients are left as they are.
+     * process), flat, on the master device, owned by {@code scope}: each replica's gradient times its
+     * share of all the images (see {@link #accumulate}), summed in the process, then over the
+     * processes. The accumulated gradients are left as they are.
      *
      * @throws IllegalStateException if nothing has accumulated
      */
@@ -260,29 +261,32 @@ public final class ReplicaGroup implements AutoCloseable {
         }
         Device device = masterDevice();
         return Autograd.withoutGrad(() -> {
-            NDArray sum = localSum(scope, device);
+            NDArray mean = localSum(scope, device, total);
             if (cluster.size() > 1) {
-                gradientHost = stage(sum, gradientHost);
+                gradientHost = stage(mean, gradientHost);
                 cluster.sum(gradientHost);
                 ByteBuffer host = gradientHost.duplicate().order(ByteOrder.nativeOrder());
-                sum = scope.create(host.asFloatBuffer(), sum.getShape()).toDevice(device, false);
-                sum.attach(scope);
+                mean = scope.create(host.asFloatBuffer(), mean.getShape()).toDevice(device, false);
+                mean.attach(scope);
             }
-            NDArray mean = sum.div(total); // a new array: the replicas' gradients stay as they are
-            mean.attach(scope);
             return mean;
         });
     }
 
     /** The sum of this process's replicas' gradients (zeros when none has an image). */
-    private NDArray localSum(NDManager scope, Device device) {
+    /**
+     * This process's share of the mean: each replica's gradient times n_r / total, summed (a new
+     * array). Scaling by the share, not by n_r, keeps huge gradients from overflowing; one replica
+     * with one micro-batch gives its gradient times 1.0, bit for bit.
+     */
+    private NDArray localSum(NDManager scope, Device device, long total) {
         List<NDArray> parts = new ArrayList<>();
         for (Replica r : replicas) {
             if (r.images > 0) {
                 NDArray g = r.state.gradient(scope);
                 NDArray local = g.getDevice().equals(device) ? g : g.toDevice(device, false);
                 local.attach(scope);
-                NDArray weighted = local.mul(r.gradientPerImages); // the replica's sum of n_k g_k, a new array
+                NDArray weighted = local.mul((double) r.gradientPerImages / total); // a new array
                 weighted.attach(scope);
                 parts.add(weighted);
             }
