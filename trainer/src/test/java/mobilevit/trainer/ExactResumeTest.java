@@ -88,7 +88,8 @@ class ExactResumeTest {
         }
     }
 
-    private static void assertBitwiseEqual(NDList expected, NDList actual) {
+    /** Every tensor of {@code expected}, byte for byte, in {@code actual} under its name. */
+    static void assertBitwiseEqual(NDList expected, NDList actual) {
         assertEquals(expected.size(), actual.size());
         for (NDArray e : expected) {
             NDArray a = actual.get(e.getName());

@@ -1,11 +1,8 @@
 package mobilevit.trainer;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import com.google.gson.JsonObject;
@@ -57,22 +54,15 @@ class MixedPrecisionResumeTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Checkpoint.Contents x = Checkpoint.read(a.lastCheckpoint(), m);
             Checkpoint.Contents y = Checkpoint.read(second.lastCheckpoint(), m);
-            assertBitwiseEqual(x.raw(), y.raw());
-            assertBitwiseEqual(x.ema(), y.ema());
-            assertBitwiseEqual(x.optimizer(), y.optimizer());
+            ExactResumeTest.assertBitwiseEqual(x.raw(), y.raw());
+            ExactResumeTest.assertBitwiseEqual(x.ema(), y.ema());
+            ExactResumeTest.assertBitwiseEqual(x.optimizer(), y.optimizer());
             JsonObject scaler = x.state().getAsJsonObject("loss_scaler");
             assertEquals(scaler, y.state().getAsJsonObject("loss_scaler"));
             assertTrue(scaler.get("skipped_steps").getAsLong() > 0,
                     "the scaler backed off at least once, so its saved state matters: " + scaler);
             assertTrue(x.state().get("optimizer_steps").getAsLong() < x.state().get("global_step").getAsLong(),
                     "skipped steps count as iterations, not as AdamW steps: " + x.state());
-        }
-    }
-
-    private static void assertBitwiseEqual(NDList expected, NDList actual) {
-        assertEquals(expected.size(), actual.size());
-        for (NDArray e : expected) {
-            assertArrayEquals(e.toByteArray(), actual.get(e.getName()).toByteArray(), e.getName());
         }
     }
 }
