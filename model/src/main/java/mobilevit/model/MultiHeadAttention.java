@@ -5,8 +5,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -38,7 +41,7 @@ public final class MultiHeadAttention extends AbstractBlock {
         NDArray qkv = qkvProj.forward(ps, inputs, training, params).singletonOrThrow() // [B*P, N, 3d]
                 .reshape(b, n, 3, heads, headDim)
                 .transpose(2, 0, 3, 1, 4); // [3, B*P, heads, N, hd]
-        NDArray q = qkv.get(0).mul(1.0 / Math.sqrt(headDim));
+        NDArray q = qkv.get(0).mul(queryScale(x.getManager(), headDim));
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
         NDArray attn = Precision.forNormalisation(q.matMul(k.transpose(0, 1, 3, 2))).softmax(-1); // [B*P, heads, N, N]
@@ -46,6 +49,19 @@ public final class MultiHeadAttention extends AbstractBlock {
                 .transpose(0, 2, 1, 3)
                 .reshape(b, n, d);
         return outProj.forward(ps, new NDList(out), training, params);
+    }
+
+    /**
+     * head_dim^-0.5 as a 0-d float64 array in memory libtorch allocated. Not {@code mul(Number)}:
+     * DJL wraps the number in a Java direct buffer without copying ({@code from_blob}) and lets that
+     * buffer go after the multiplication, while autograd keeps the scalar for the backward; once
+     * the garbage collector frees the buffer, the backward reads whatever reuses that memory (the
+     * rare replica disagreement of the fused-step work, 0.3-9% of a gradient's scale).
+     */
+    private static NDArray queryScale(NDManager manager, long headDim) {
+        // NDManager.full takes a float; JniUtils.full keeps the double, as mul(Number) did
+        return JniUtils.full((PtNDManager) manager, new Shape(), 1.0 / Math.sqrt(headDim), DataType.FLOAT64,
+                manager.getDevice(), SparseFormat.DENSE);
     }
 
     @Override
