@@ -92,6 +92,7 @@ public final class SyntheticImageNet {
         }
         OpenCv.load();
         Path absolute = output.toAbsolutePath();
+        Files.createDirectories(absolute.getParent()); // as mkdir -p: the output may be a new nested folder
         Path partial = Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".partial-");
         try {
             writeSplit(partial.resolve("train"), 0, classes, trainPerClass, seed, size);

@@ -89,6 +89,14 @@ class SyntheticImageNetTest {
     }
 
     @Test
+    void makesTheParentsOfANewNestedOutput() throws IOException {
+        Path out = tmp.resolve("new/nested/data");
+        SyntheticImageNet.generate(out, 2, 2, 1, 0);
+        assertTrue(Files.isRegularFile(out.resolve("val/" + SyntheticImageNet.className(1) + "/"
+                + SyntheticImageNet.className(1) + "_00000.JPEG")));
+    }
+
+    @Test
     void refusesANonEmptyOutput() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("full"));
         Files.writeString(out.resolve("keep.txt"), "x");
