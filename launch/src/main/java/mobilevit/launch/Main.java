@@ -1,5 +1,7 @@
 package mobilevit.launch;
 
+import mobilevit.trainer.TrainConfig;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,6 +44,7 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         System.setProperty("ai.djl.offline", "true");
         CommandLine cli = new CommandLine(new Main());
+        cli.getSubcommands().get("train").getCommandSpec().usageMessage().footer("", TrainConfig.keysHelp());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             boolean verbose = parsed.hasMatchedOption("--verbose");
             PrintWriter err = cmd.getErr();
