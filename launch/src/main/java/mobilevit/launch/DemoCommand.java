@@ -11,9 +11,9 @@ import mobilevit.data.SyntheticImageNet;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
+import mobilevit.model.UserError;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.ConfigException;
 import mobilevit.trainer.RunPlots;
 import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
@@ -104,8 +104,6 @@ final class DemoCommand implements Runnable {
         try (InputStream in = DemoCommand.class.getResourceAsStream("demo.yaml")) {
             Files.write(builtIn, in.readAllBytes());
             return TrainConfig.load(builtIn, all);
-        } catch (ConfigException e) {
-            throw new UserError(e.getMessage());
         } finally {
             Files.deleteIfExists(builtIn);
         }

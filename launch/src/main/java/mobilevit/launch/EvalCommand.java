@@ -13,10 +13,10 @@ import mobilevit.data.Interpolation;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
+import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.CorruptCheckpointException;
 import mobilevit.trainer.TrainConfig;
 
 import picocli.CommandLine.ArgGroup;
@@ -148,11 +148,7 @@ final class EvalCommand implements Runnable {
     }
 
     private Checkpoint.Contents readCheckpoint(NDManager manager) {
-        try {
-            return Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
-        } catch (CorruptCheckpointException e) {
-            throw new UserError(e.getMessage(), 4);
-        }
+        return Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
     }
 
     /** A model holding a checkpoint's raw or EMA weights. */

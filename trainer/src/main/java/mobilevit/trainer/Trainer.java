@@ -23,6 +23,7 @@ import mobilevit.evaluation.Evaluator;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
+import mobilevit.model.UserError;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -178,7 +179,7 @@ public final class Trainer {
 
     private Setup setUp() throws IOException {
         Path root = dataRoot();
-        List<Device> devices = Devices.parse(cfg.train().devices());
+        List<Device> devices = devices();
         if (cfg.train().threads() > 0) {
             JniUtils.setNumThreads(cfg.train().threads());
         }
@@ -186,8 +187,8 @@ public final class Trainer {
             Files.createDirectories(output);
             AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
         }
-        ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
-        ImageFolder valSet = ImageFolder.open(root.resolve("val"));
+        ImageFolder trainSet = images(root, "train");
+        ImageFolder valSet = images(root, "val");
         checkClasses(trainSet, valSet);
         MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
         TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(), true);
@@ -290,6 +291,24 @@ public final class Trainer {
         return Path.of(cfg.data().root());
     }
 
+    /** The folder {@code split} of {@code root}; one that is missing or holds no images is bad input. */
+    private static ImageFolder images(Path root, String split) {
+        try {
+            return ImageFolder.open(root.resolve(split));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** This process's devices: train.devices, refused when it names GPUs the machine lacks. */
+    private List<Device> devices() {
+        try {
+            return Devices.parse(cfg.train().devices());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("train.devices: " + e.getMessage());
+        }
+    }
+
     private MultiScaleSampler sampler(ImageFolder trainSet, int replicas) {
         SamplerSection s = cfg.sampler();
         return MultiScaleSampler.of(ScaleTable.Params.square(s.baseSize(), s.minSize(), s.maxSize(), s.numScales(),
@@ -308,8 +327,7 @@ public final class Trainer {
 
     /** Optimizer steps of the whole run. */
     public long plannedSteps() {
-        ImageFolder trainSet = ImageFolder.open(dataRoot().resolve("train"));
-        return steps(sampler(trainSet, Devices.parse(cfg.train().devices()).size() * cluster.size()));
+        return steps(sampler(images(dataRoot(), "train"), devices().size() * cluster.size()));
     }
 
     private void checkClasses(ImageFolder train, ImageFolder val) {
