@@ -8,6 +8,7 @@ import mobilevit.evaluation.weights.SafetensorsFile;
 import mobilevit.evaluation.weights.TorchSaveFile;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
+import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 
 import java.io.IOException;
@@ -30,9 +31,17 @@ public final class WeightsFile {
      * zip archive (a {@code .pt} or {@code pytorch_model.bin}) read without executing its pickle
      * ({@link TorchSaveFile}). The format is recognised from the file's first bytes.
      *
-     * @throws IllegalArgumentException naming the file when it is missing, unreadable, malformed or refused
+     * @throws UserError naming the file when it is missing, unreadable, malformed or refused
      */
     public static NDList read(Path file, NDManager manager) {
+        try {
+            return parse(file, manager);
+        } catch (IllegalArgumentException e) { // the parsers' word on the file
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    private static NDList parse(Path file, NDManager manager) {
         byte[] head = new byte[8];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
@@ -69,7 +78,8 @@ public final class WeightsFile {
      * Builds a model of {@code variant} in {@code manager} and loads {@code file} into it (CVNets
      * or Hugging Face names).
      *
-     * @throws IllegalArgumentException if the file is unreadable or does not fit the variant
+     * @throws UserError if the file is unreadable
+     * @throws IllegalArgumentException if it does not fit the variant
      */
     public static MobileViT loadModel(Path file, Variant variant, int numClasses, NDManager manager) {
         MobileViT model = MobileViT.builder().setVariant(variant).optNumClasses(numClasses)

@@ -10,6 +10,7 @@ import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 import mobilevit.model.Npy;
+import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 
 import java.io.IOException;

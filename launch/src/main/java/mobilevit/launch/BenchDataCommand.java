@@ -18,6 +18,7 @@ import mobilevit.data.ScaleTable;
 import mobilevit.data.SyntheticImageNet;
 import mobilevit.data.TrainLoader;
 import mobilevit.data.TrainTransform;
+import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
+import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 import mobilevit.trainer.ReplicaGroup;
 import mobilevit.trainer.TrainStep;

@@ -7,14 +7,13 @@ import com.google.gson.JsonObject;
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
-import mobilevit.data.Interpolation;
 import mobilevit.data.SyntheticImageNet;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
+import mobilevit.model.UserError;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.ConfigException;
 import mobilevit.trainer.RunPlots;
 import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
@@ -77,7 +76,7 @@ final class DemoCommand implements Runnable {
 
             Trainer first = new Trainer(cfg, run, null);
             // half-way, in the middle of an epoch, so that the resume starts mid-epoch
-            long half = Math.max(1, first.plannedSteps() / 2 + first.plannedSteps() / (4L * cfg.epochs));
+            long half = Math.max(1, first.plannedSteps() / 2 + first.plannedSteps() / (4L * cfg.train().epochs()));
             System.out.println("training; the run will be interrupted after step " + half + " of "
                     + first.plannedSteps() + " and resumed");
             Trainer.Summary interrupted = TrainCommand.run(first.stopAfterStep(half));
@@ -105,8 +104,6 @@ final class DemoCommand implements Runnable {
         try (InputStream in = DemoCommand.class.getResourceAsStream("demo.yaml")) {
             Files.write(builtIn, in.readAllBytes());
             return TrainConfig.load(builtIn, all);
-        } catch (ConfigException e) {
-            throw new UserError(e.getMessage());
         } finally {
             Files.deleteIfExists(builtIn);
         }
@@ -117,14 +114,15 @@ final class DemoCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager()) {
             Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(run), manager);
             Map<String, MobileViT> models = new LinkedHashMap<>();
-            MobileViT.Builder b = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses);
+            MobileViT.Builder b = MobileViT.builder().setVariant(cfg.model().variant())
+                    .optNumClasses(cfg.model().numClasses());
             models.put("raw", EvalCommand.fromCheckpoint(b, manager, c, false));
             models.put("ema", EvalCommand.fromCheckpoint(b, manager, c, true));
-            ImageFolder val = ImageFolder.open(Path.of(cfg.dataRoot).resolve("val"));
+            ImageFolder val = ImageFolder.open(Path.of(cfg.data().root()).resolve("val"));
             Evaluator.Result r;
-            try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.evalResize, cfg.evalCrop,
-                    Interpolation.parse(cfg.interpolation)), cfg.evalBatchSize, cfg.workers, cfg.prefetch)) {
-                r = Evaluator.evaluate(loader, models, cfg.numClasses, manager, null, null);
+            try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.eval().resize(), cfg.eval().crop(),
+                    cfg.data().interpolation()), cfg.eval().batchSize(), cfg.data().workers(), cfg.data().prefetch())) {
+                r = Evaluator.evaluate(loader, models, cfg.model().numClasses(), manager, null, null);
             }
             JsonObject lastEpoch = c.state().getAsJsonArray("metrics").asList().get(c.state().getAsJsonArray("metrics").size() - 1)
                     .getAsJsonObject();
@@ -143,7 +141,7 @@ final class DemoCommand implements Runnable {
             throws IOException {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "MobileViT-%s demo on %d generated classes, %d epochs, %.0f s%n",
-                cfg.variant, cfg.numClasses, cfg.epochs, seconds));
+                cfg.model().variant(), cfg.model().numClasses(), cfg.train().epochs(), seconds));
         done.epochs().forEach(r -> s.append(String.format(Locale.ROOT,
                 "epoch %2d  loss %.4f  top-1 %6.2f  EMA top-1 %6.2f%n", r.epoch(), r.trainLoss(), r.top1(), r.emaTop1())));
         s.append(String.format(Locale.ROOT, "final: top-1 %.2f, top-5 %.2f (raw); top-1 %.2f, top-5 %.2f (EMA)%n",

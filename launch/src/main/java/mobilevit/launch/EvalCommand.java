@@ -13,10 +13,10 @@ import mobilevit.data.Interpolation;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
+import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.CorruptCheckpointException;
 import mobilevit.trainer.TrainConfig;
 
 import picocli.CommandLine.ArgGroup;
@@ -100,15 +100,15 @@ final class EvalCommand implements Runnable {
             int numClasses;
             int resize = 288;
             int crop = 256;
-            String interp = "bilinear";
+            Interpolation interpolationMode = Interpolation.BILINEAR;
             if (source.checkpoint != null) {
                 Checkpoint.Contents c = readCheckpoint(manager);
                 TrainConfig cfg = TrainConfig.fromYaml(c.configYaml());
-                numClasses = cfg.numClasses;
-                resize = cfg.evalResize;
-                crop = cfg.evalCrop;
-                interp = cfg.interpolation;
-                MobileViT.Builder b = MobileViT.builder().setVariant(cfg.variant).optNumClasses(numClasses);
+                numClasses = cfg.model().numClasses();
+                resize = cfg.eval().resize();
+                crop = cfg.eval().crop();
+                interpolationMode = cfg.data().interpolation();
+                MobileViT.Builder b = MobileViT.builder().setVariant(cfg.model().variant()).optNumClasses(numClasses);
                 if (which == null || which.ema) {
                     models.put("ema", fromCheckpoint(b, manager, c, true));
                 }
@@ -128,11 +128,12 @@ final class EvalCommand implements Runnable {
                 throw new UserError(split + " has " + folder.classes().size() + " classes but the model has "
                         + numClasses);
             }
-            Interpolation interpolationMode;
-            try {
-                interpolationMode = Interpolation.parse(interpolation != null ? interpolation : interp);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage());
+            if (interpolation != null) {
+                try {
+                    interpolationMode = Interpolation.parse(interpolation);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError(e.getMessage());
+                }
             }
             Evaluator.Result result;
             ProgressBar bar = new ProgressBar("eval");
@@ -147,11 +148,7 @@ final class EvalCommand implements Runnable {
     }
 
     private Checkpoint.Contents readCheckpoint(NDManager manager) {
-        try {
-            return Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
-        } catch (CorruptCheckpointException e) {
-            throw new UserError(e.getMessage(), 4);
-        }
+        return Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
     }
 
     /** A model holding a checkpoint's raw or EMA weights. */

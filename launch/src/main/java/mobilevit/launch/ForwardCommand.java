@@ -12,6 +12,7 @@ import mobilevit.data.AtomicFiles;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
+import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

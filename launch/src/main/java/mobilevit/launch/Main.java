@@ -1,10 +1,10 @@
 package mobilevit.launch;
 
+import mobilevit.trainer.TrainConfig;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import java.io.PrintWriter;
 
 /** Entry point of {@code launch/mobilevit}: one command per job, each a picocli subcommand. */
 @Command(name = "mobilevit", mixinStandardHelpOptions = true, version = "mobilevit-djl 0.1.0",
@@ -38,27 +38,12 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns the exit code (0 success, 2 bad input, 1 failure). */
+    /** Runs the command line and returns the exit code (0 success, 1 unexpected failure, 2 or more: {@link ErrorHandler}). */
     public static int execute(String... args) {
         System.setProperty("ai.djl.offline", "true");
         CommandLine cli = new CommandLine(new Main());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            boolean verbose = parsed.hasMatchedOption("--verbose");
-            PrintWriter err = cmd.getErr();
-            if (e instanceof UserError) {
-                err.println("error: " + e.getMessage());
-                if (verbose) {
-                    e.printStackTrace(err);
-                }
-                return ((UserError) e).exitCode();
-            }
-            err.println("error: " + e.getClass().getSimpleName() + ": " + e.getMessage()
-                    + (verbose ? "" : " (run with --verbose for details)"));
-            if (verbose) {
-                e.printStackTrace(err);
-            }
-            return 1;
-        });
+        cli.getSubcommands().get("train").getCommandSpec().usageMessage().footer("", TrainConfig.keysHelp());
+        cli.setExecutionExceptionHandler(new ErrorHandler());
         return cli.execute(args);
     }
 }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
+import mobilevit.model.UserError;
 import mobilevit.trainer.ReplicaGroup;
 import mobilevit.trainer.TrainStep;
 

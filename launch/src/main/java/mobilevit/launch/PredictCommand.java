@@ -13,6 +13,7 @@ import mobilevit.data.Interpolation;
 import mobilevit.data.UnreadableImageException;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
+import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

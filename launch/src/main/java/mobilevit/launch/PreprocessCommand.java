@@ -10,6 +10,7 @@ import mobilevit.data.ImageDecoding;
 import mobilevit.data.Interpolation;
 import mobilevit.data.UnreadableImageException;
 import mobilevit.model.Npy;
+import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,6 +1,7 @@
 package mobilevit.launch;
 
 import mobilevit.data.SyntheticImageNet;
+import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,8 +1,8 @@
 package mobilevit.launch;
 
-import mobilevit.trainer.ConfigException;
-import mobilevit.trainer.MpiCluster;
+import mobilevit.model.UserError;
 import mobilevit.trainer.CorruptCheckpointException;
+import mobilevit.trainer.MpiCluster;
 import mobilevit.trainer.NonFiniteLossException;
 import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
@@ -101,11 +101,7 @@ final class TrainCommand implements Runnable {
     }
 
     static TrainConfig load(Path file, List<String> overrides) {
-        try {
-            return TrainConfig.load(Args.existingFile("config file", file), overrides);
-        } catch (ConfigException e) {
-            throw new UserError(e.getMessage());
-        }
+        return TrainConfig.load(Args.existingFile("config file", file), overrides);
     }
 
     /** Runs a trainer, saving a checkpoint when the process is asked to stop (SIGINT, SIGTERM). */
@@ -122,18 +118,14 @@ final class TrainCommand implements Runnable {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             return trainer.run();
-        } catch (ConfigException e) {
-            throw new UserError(e.getMessage());
         } catch (NonFiniteLossException e) {
             throw new UserError(e.getMessage() + "; nothing was saved after the last good checkpoint"
                     + " (lower optim.lr or check the data)", 3);
         } catch (CorruptCheckpointException e) {
-            throw new UserError("checkpoint refused: " + e.getMessage(), 4);
+            throw new UserError("checkpoint refused: " + e.getMessage(), e.exitCode());
         } catch (IOException e) {
             throw new UserError("cannot write the run folder: " + e.getMessage()
                     + "; the previous checkpoint is intact", 5);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
         } finally {
             finished.countDown();
             try {

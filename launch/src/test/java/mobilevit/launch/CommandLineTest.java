@@ -175,6 +175,15 @@ class CommandLineTest {
     }
 
     @Test
+    void trainHelpListsTheConfigurationKeysWithTheirDefaults() {
+        Cli.Result r = Cli.run("train", "--help");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("Configuration keys (--set KEY=VALUE):"), r.out());
+        assertTrue(r.out().contains("  train.accum_freq (default 1)\n      micro-batches per optimizer step"), r.out());
+        assertTrue(r.out().contains("  eval.batch_size (default 100)\n"), r.out());
+    }
+
+    @Test
     void trainRefusesBadConfigsInOneLine() throws IOException {
         Path cfg = Files.writeString(tmp.resolve("bad.yaml"), "train:\n  epoch: 3\n");
         Cli.run("train", "--config", cfg.toString(), "--output", tmp.resolve("run").toString())

@@ -23,6 +23,11 @@ public final class LearningRate {
                 default: throw new IllegalArgumentException("unknown schedule mode '" + s + "' (expected epoch or iteration)");
             }
         }
+
+        /** The name in configurations. */
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     private final double max;

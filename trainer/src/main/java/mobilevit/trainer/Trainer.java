@@ -14,9 +14,7 @@ import mobilevit.data.Batches;
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
-import mobilevit.data.Interpolation;
 import mobilevit.data.MultiScaleSampler;
-import mobilevit.data.RandomResizedCrop;
 import mobilevit.data.ScaleTable;
 import mobilevit.data.TrainLoader;
 import mobilevit.data.TrainTransform;
@@ -25,6 +23,7 @@ import mobilevit.evaluation.Evaluator;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
+import mobilevit.model.UserError;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,7 +110,7 @@ public final class Trainer {
 
     /** What a run works with, set up once. */
     private record Setup(ImageFolder trainSet, ImageFolder valSet, MultiScaleSampler sampler,
-            TrainTransform augmentation, Interpolation interpolation, MobileViT.Builder model, List<Device> devices,
+            TrainTransform augmentation, MobileViT.Builder model, List<Device> devices,
             LearningRate schedule, long totalSteps, CheckpointStore store) {}
 
     /**
@@ -122,15 +121,20 @@ public final class Trainer {
     public Summary run() throws IOException {
         Setup setup = setUp();
         int localReplicas = setup.devices.size();
-        try (TrainLoader loader = new TrainLoader(setup.trainSet, setup.sampler, setup.augmentation, cfg.workers,
-                        cfg.prefetch, cfg.seed).skippedListFolder(writer() ? output : null)
+        DataSection data = cfg.data();
+        TrainSection train = cfg.train();
+        OptimSection optim = cfg.optim();
+        try (TrainLoader loader = new TrainLoader(setup.trainSet, setup.sampler, setup.augmentation, data.workers(),
+                        data.prefetch(), train.seed()).skippedListFolder(writer() ? output : null)
                         .localShards(cluster.rank() * localReplicas, localReplicas);
-                EvalLoader validation = new EvalLoader(setup.valSet, new EvalTransform(cfg.evalResize, cfg.evalCrop,
-                        setup.interpolation), cfg.evalBatchSize, cfg.workers, cfg.prefetch);
-                TrainStep step = TrainStep.builder(setup.devices, setup.model).optSeed(cfg.seed)
-                        .optLabelSmoothing(cfg.labelSmoothing).optAdamW(cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)
-                        .optEma(cfg.emaMomentum).optAccumulation(cfg.accumFreq).optCluster(cluster)
-                        .optPrecision(cfg.precision).build()) {
+                EvalLoader validation = new EvalLoader(setup.valSet, new EvalTransform(cfg.eval().resize(),
+                        cfg.eval().crop(), data.interpolation()), cfg.eval().batchSize(), data.workers(),
+                        data.prefetch());
+                TrainStep step = TrainStep.builder(setup.devices, setup.model).optSeed(train.seed())
+                        .optLabelSmoothing(train.labelSmoothing())
+                        .optAdamW(optim.beta1(), optim.beta2(), optim.eps(), optim.weightDecay())
+                        .optEma(train.emaMomentum()).optAccumulation(train.accumFreq()).optCluster(cluster)
+                        .optPrecision(train.precision()).build()) {
             EpochMetrics metrics = new EpochMetrics();
             Optional<RunState> resumed = restore(setup.store, step, metrics);
             if (resumed.isEmpty() && initWeights != null) {
@@ -141,14 +145,15 @@ public final class Trainer {
             }
             RunState state = resumed.orElseGet(RunState::new);
             writeMetrics(metrics);
-            Progress progress = writer() ? new Progress(output.resolve("log.jsonl"), cfg.logEvery, cfg.epochs,
+            Progress progress = writer() ? new Progress(output.resolve("log.jsonl"), train.logEvery(), train.epochs(),
                     setup.sampler, step.lossScaler()) : null;
             LOG.info("training MobileViT-{} on {} ({} replica(s){}), {} training / {} validation images, {} classes,"
-                    + " {} epochs = {} steps; run folder {}", cfg.variant, cfg.devices, setup.sampler.replicas(),
+                    + " {} epochs = {} steps; run folder {}", cfg.model().variant(), train.devices(), setup.sampler.replicas(),
                     cluster.size() > 1 ? " in " + cluster.size() + " processes, this is rank " + cluster.rank() : "",
-                    setup.trainSet.size(), setup.valSet.size(), cfg.numClasses, cfg.epochs, setup.totalSteps, output);
+                    setup.trainSet.size(), setup.valSet.size(), cfg.model().numClasses(), train.epochs(), setup.totalSteps,
+                    output);
             Path last = null;
-            while (state.epoch < cfg.epochs) {
+            while (state.epoch < train.epochs()) {
                 int epoch = state.epoch;
                 Optional<Path> stoppedAt = trainEpoch(setup, loader, step, state, progress, metrics);
                 if (stoppedAt.isPresent()) {
@@ -162,49 +167,48 @@ public final class Trainer {
                 if (writer()) {
                     RunPlots.write(output, output.resolve("plots"));
                 }
-                if ((cluster.any(stopRequested.get()) || state.step == stopAtStep) && state.epoch < cfg.epochs) {
+                if ((cluster.any(stopRequested.get()) || state.step == stopAtStep) && state.epoch < train.epochs()) {
                     LOG.info("stopped after epoch {}; resume with the same command", epoch + 1);
                     return new Summary(Outcome.STOPPED, metrics.rows(), last);
                 }
             }
-            LOG.info("finished: {} epochs, best EMA top-1 {}", cfg.epochs, String.format("%.2f", metrics.bestEmaTop1()));
+            LOG.info("finished: {} epochs, best EMA top-1 {}", train.epochs(), String.format("%.2f", metrics.bestEmaTop1()));
             return new Summary(Outcome.FINISHED, metrics.rows(), last);
         }
     }
 
     private Setup setUp() throws IOException {
         Path root = dataRoot();
-        List<Device> devices = Devices.parse(cfg.devices);
-        if (cfg.threads > 0) {
-            JniUtils.setNumThreads(cfg.threads);
+        List<Device> devices = devices();
+        if (cfg.train().threads() > 0) {
+            JniUtils.setNumThreads(cfg.train().threads());
         }
         if (writer()) {
             Files.createDirectories(output);
             AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
         }
-        ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
-        ImageFolder valSet = ImageFolder.open(root.resolve("val"));
+        ImageFolder trainSet = images(root, "train");
+        ImageFolder valSet = images(root, "val");
         checkClasses(trainSet, valSet);
         MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
-        Interpolation interpolation = Interpolation.parse(cfg.interpolation);
-        TrainTransform augmentation = new TrainTransform(cfg.randomCrop.equals("torchvision")
-                ? RandomResizedCrop.Variant.TORCHVISION : RandomResizedCrop.Variant.CVNETS_V01, interpolation, true);
-        MobileViT.Builder model = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses)
-                .optClassifierDropout(cfg.classifierDropout);
-        if (cfg.transformerDropout != null) {
-            model.optTransformerDropout(cfg.transformerDropout);
+        TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(), true);
+        ModelSection m = cfg.model();
+        MobileViT.Builder model = MobileViT.builder().setVariant(m.variant()).optNumClasses(m.numClasses())
+                .optClassifierDropout((float) m.classifierDropout());
+        if (m.transformerDropout() != null) {
+            model.optTransformerDropout(m.transformerDropout().floatValue());
         }
         long totalSteps = steps(sampler);
-        LearningRate schedule = new LearningRate(cfg.lr, cfg.minLr, cfg.warmupInitLr, cfg.warmupIterations,
-                cfg.scheduleMode, cfg.epochs, totalSteps - 1);
-        CheckpointStore store = new CheckpointStore(output, cfg.keepCheckpoints);
+        ScheduleSection s = cfg.schedule();
+        LearningRate schedule = new LearningRate(cfg.optim().lr(), s.minLr(), s.warmupInitLr(), s.warmupIterations(),
+                s.mode(), cfg.train().epochs(), totalSteps - 1);
+        CheckpointStore store = new CheckpointStore(output, cfg.train().keepCheckpoints());
         int leftovers = writer() ? store.removeLeftovers() + Leftovers.remove(output, RUN_LEFTOVER)
                 + RunPlots.removeLeftovers(output.resolve("plots")) : 0;
         if (leftovers > 0) {
             LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
         }
-        return new Setup(trainSet, valSet, sampler, augmentation, interpolation, model, devices, schedule, totalSteps,
-                store);
+        return new Setup(trainSet, valSet, sampler, augmentation, model, devices, schedule, totalSteps, store);
     }
 
     /**
@@ -247,7 +251,8 @@ public final class Trainer {
                         continue;
                     }
                     boolean stop = cluster.any(stopRequested.get()) || state.step == stopAtStep;
-                    if (stop || (cfg.checkpointEvery > 0 && updated && state.step % cfg.checkpointEvery == 0)) {
+                    int every = cfg.train().checkpointEvery();
+                    if (stop || (every > 0 && updated && state.step % every == 0)) {
                         Path saved = save(setup.store, state, step, metrics, false);
                         if (stop) {
                             return Optional.of(saved);
@@ -264,7 +269,7 @@ public final class Trainer {
             EpochMetrics metrics) {
         try (NDManager scratch = NDManager.newBaseManager(step.replicas().masterDevice())) {
             Evaluator.Result val = Evaluator.evaluate(validation,
-                    Map.of("raw", step.replicas().master(), "ema", step.ema().model()), cfg.numClasses, scratch,
+                    Map.of("raw", step.replicas().master(), "ema", step.ema().model()), cfg.model().numClasses(), scratch,
                     writer() ? output.resolve("skipped-val.txt") : null, null);
             Accuracy raw = val.accuracy().get("raw");
             Accuracy avg = val.accuracy().get("ema");
@@ -280,40 +285,59 @@ public final class Trainer {
     }
 
     private Path dataRoot() {
-        if (cfg.dataRoot == null) {
+        if (cfg.data().root() == null) {
             throw new ConfigException("data.root is not set (give --data DIR or set data.root)");
         }
-        return Path.of(cfg.dataRoot);
+        return Path.of(cfg.data().root());
+    }
+
+    /** The folder {@code split} of {@code root}; one that is missing or holds no images is bad input. */
+    private static ImageFolder images(Path root, String split) {
+        try {
+            return ImageFolder.open(root.resolve(split));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** This process's devices: train.devices, refused when it names GPUs the machine lacks. */
+    private List<Device> devices() {
+        try {
+            return Devices.parse(cfg.train().devices());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("train.devices: " + e.getMessage());
+        }
     }
 
     private MultiScaleSampler sampler(ImageFolder trainSet, int replicas) {
-        return MultiScaleSampler.of(ScaleTable.Params.square(cfg.baseSize, cfg.minSize, cfg.maxSize, cfg.numScales,
-                cfg.divisibleBy, cfg.batchSize, replicas), trainSet.size(), cfg.seed);
+        SamplerSection s = cfg.sampler();
+        return MultiScaleSampler.of(ScaleTable.Params.square(s.baseSize(), s.minSize(), s.maxSize(), s.numScales(),
+                s.divisibleBy(), cfg.train().batchSize(), replicas), trainSet.size(), cfg.train().seed());
     }
 
     /** Optimizer steps: per epoch, its iterations in windows of {@code train.accum_freq}, the last one shorter. */
     private long steps(MultiScaleSampler sampler) {
         long total = 0;
-        for (int e = 0; e < cfg.epochs; e++) {
-            total += (sampler.iterations(e) + cfg.accumFreq - 1) / cfg.accumFreq;
+        int accumFreq = cfg.train().accumFreq();
+        for (int e = 0; e < cfg.train().epochs(); e++) {
+            total += (sampler.iterations(e) + accumFreq - 1) / accumFreq;
         }
         return total;
     }
 
     /** Optimizer steps of the whole run. */
     public long plannedSteps() {
-        ImageFolder trainSet = ImageFolder.open(dataRoot().resolve("train"));
-        return steps(sampler(trainSet, Devices.parse(cfg.devices).size() * cluster.size()));
+        return steps(sampler(images(dataRoot(), "train"), devices().size() * cluster.size()));
     }
 
     private void checkClasses(ImageFolder train, ImageFolder val) {
         if (!train.classes().equals(val.classes())) {
-            throw new ConfigException("train/ and val/ of " + cfg.dataRoot + " have different class folders ("
+            throw new ConfigException("train/ and val/ of " + cfg.data().root() + " have different class folders ("
                     + train.classes().size() + " and " + val.classes().size() + ")");
         }
-        if (train.classes().size() > cfg.numClasses) {
-            throw new ConfigException(cfg.dataRoot + " has " + train.classes().size()
-                    + " classes but model.num_classes is " + cfg.numClasses);
+        if (train.classes().size() > cfg.model().numClasses()) {
+            throw new ConfigException(cfg.data().root() + " has " + train.classes().size()
+                    + " classes but model.num_classes is " + cfg.model().numClasses());
         }
     }
 
@@ -415,12 +439,12 @@ public final class Trainer {
             return store.dir().resolve(CheckpointStore.name(state.epoch, state.iteration));
         }
         try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
-            JsonObject json = state.toJson(cfg.seed);
+            JsonObject json = state.toJson(cfg.train().seed());
             json.addProperty("optimizer_steps", step.optimizer().steps());
-            json.addProperty("variant", cfg.variant.id());
-            json.addProperty("num_classes", cfg.numClasses);
+            json.addProperty("variant", cfg.model().variant().id());
+            json.addProperty("num_classes", cfg.model().numClasses());
             json.addProperty("replicas", step.replicas().globalSize());
-            json.addProperty("accum_freq", cfg.accumFreq);
+            json.addProperty("accum_freq", cfg.train().accumFreq());
             json.add("metrics", metrics.toJson());
             if (step.lossScaler() != null) {
                 json.add(LOSS_SCALER, step.lossScaler().toJson());

@@ -28,36 +28,36 @@ class TrainConfigTest {
     @Test
     void paperConfigsEqualTheDefaultsOfTheirVariant() {
         TrainConfig xxs = TrainConfig.load(CONFIGS.resolve("mobilevit_xxs.yaml"), List.of());
-        assertEquals(Variant.XXS, xxs.variant);
-        assertEquals(0.05f, xxs.transformerDropout);
-        assertEquals(128, xxs.batchSize);
-        assertEquals(300, xxs.epochs);
-        assertEquals(0.002, xxs.lr);
-        assertEquals(0.999, xxs.beta2);
-        assertEquals(3000, xxs.warmupIterations);
-        assertEquals(LearningRate.Mode.EPOCH, xxs.scheduleMode);
-        assertEquals("gpu0-7", xxs.devices);
-        assertEquals(Precision.FP16, xxs.precision, "the paper trained with mixed precision");
-        assertEquals(Variant.XS, TrainConfig.load(CONFIGS.resolve("mobilevit_xs.yaml"), List.of()).variant);
+        assertEquals(Variant.XXS, xxs.model().variant());
+        assertEquals(0.05, xxs.model().transformerDropout());
+        assertEquals(128, xxs.train().batchSize());
+        assertEquals(300, xxs.train().epochs());
+        assertEquals(0.002, xxs.optim().lr());
+        assertEquals(0.999, xxs.optim().beta2());
+        assertEquals(3000, xxs.schedule().warmupIterations());
+        assertEquals(LearningRate.Mode.EPOCH, xxs.schedule().mode());
+        assertEquals("gpu0-7", xxs.train().devices());
+        assertEquals(Precision.FP16, xxs.train().precision(), "the paper trained with mixed precision");
+        assertEquals(Variant.XS, TrainConfig.load(CONFIGS.resolve("mobilevit_xs.yaml"), List.of()).model().variant());
         TrainConfig s = TrainConfig.load(CONFIGS.resolve("mobilevit_s.yaml"), List.of());
-        assertEquals(Variant.S, s.variant);
-        assertEquals(0.1f, s.transformerDropout);
-        assertEquals(Precision.FP16, s.precision);
+        assertEquals(Variant.S, s.model().variant());
+        assertEquals(0.1, s.model().transformerDropout());
+        assertEquals(Precision.FP16, s.train().precision());
         TrainConfig demo = TrainConfig.load(CONFIGS.resolve("demo.yaml"), List.of());
-        assertEquals(10, demo.numClasses);
-        assertEquals("cpu", demo.devices);
-        assertEquals(Precision.FP32, demo.precision);
-        assertEquals(Precision.FP16, demo.with("train.precision=fp16").precision);
-        assertNull(demo.dataRoot);
+        assertEquals(10, demo.model().numClasses());
+        assertEquals("cpu", demo.train().devices());
+        assertEquals(Precision.FP32, demo.train().precision());
+        assertEquals(Precision.FP16, demo.with("train.precision=fp16").train().precision());
+        assertNull(demo.data().root());
     }
 
     @Test
     void overridesAndResolvedYamlRoundTrip() {
         TrainConfig c = TrainConfig.load(CONFIGS.resolve("demo.yaml"),
                 List.of("train.epochs=3", "optim.betas=[0.8, 0.99]", "data.root=/tmp/x"));
-        assertEquals(3, c.epochs);
-        assertEquals(0.8, c.beta1);
-        assertEquals("/tmp/x", c.dataRoot);
+        assertEquals(3, c.train().epochs());
+        assertEquals(0.8, c.optim().beta1());
+        assertEquals("/tmp/x", c.data().root());
         TrainConfig again = TrainConfig.fromYaml(c.toYaml());
         assertEquals(c.toYaml(), again.toYaml());
         assertEquals(List.of(), c.differences(again));

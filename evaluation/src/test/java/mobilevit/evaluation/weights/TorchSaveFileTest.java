@@ -17,6 +17,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import mobilevit.evaluation.WeightsFile;
+import mobilevit.model.UserError;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -98,7 +99,7 @@ class TorchSaveFileTest {
     void refusesWithOneLineAndRunsNothing(String file, String reason) throws IOException {
         Files.deleteIfExists(MARKER);
         try (NDManager m = NDManager.newBaseManager()) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            UserError e = assertThrows(UserError.class, // bad input: exit code 2 on the command line
                     () -> WeightsFile.read(DIR.resolve(file), m));
             assertTrue(e.getMessage().startsWith(DIR.resolve(file).toString()), e.getMessage());
             assertTrue(e.getMessage().contains(reason), e.getMessage());

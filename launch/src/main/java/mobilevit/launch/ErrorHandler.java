@@ -1,0 +1,39 @@
+package mobilevit.launch;
+
+import mobilevit.model.UserError;
+
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/**
+ * How a command's exception ends the process: a {@link UserError} (bad input) prints its message
+ * and exits with its code; anything else is a bug, printed as one line with its type and exit code
+ * 1. {@code --verbose} adds the stack trace to either.
+ */
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+
+    /** An exception that is not bad input: a bug, or a failure of the machine. */
+    static final int UNEXPECTED = 1;
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        return report(e, parsed.hasMatchedOption("--verbose"), cmd.getErr());
+    }
+
+    static int report(Exception e, boolean verbose, PrintWriter err) {
+        int code;
+        if (e instanceof UserError user) {
+            err.println("error: " + e.getMessage());
+            code = user.exitCode();
+        } else {
+            err.println("error: " + e.getClass().getSimpleName() + ": " + e.getMessage()
+                    + (verbose ? "" : " (run with --verbose for details)"));
+            code = UNEXPECTED;
+        }
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        return code;
+    }
+}

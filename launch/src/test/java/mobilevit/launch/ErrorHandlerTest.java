@@ -1,0 +1,54 @@
+package mobilevit.launch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import mobilevit.model.UserError;
+import mobilevit.trainer.ConfigException;
+import mobilevit.trainer.CorruptCheckpointException;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+class ErrorHandlerTest {
+
+    private record Report(int exitCode, String err) {}
+
+    private static Report report(Exception e, boolean verbose) {
+        StringWriter err = new StringWriter();
+        int code = ErrorHandler.report(e, verbose, new PrintWriter(err, true));
+        return new Report(code, err.toString());
+    }
+
+    @Test
+    void badInputEndsWithItsExitCodeAndOneLine() {
+        assertEquals(new Report(2, "error: train.epochs must be >= 1, got 0" + System.lineSeparator()),
+                report(new ConfigException("train.epochs must be >= 1, got 0"), false));
+        assertEquals(4, report(new CorruptCheckpointException("run/checkpoints/x: state.json is damaged"), false)
+                .exitCode());
+        assertEquals(5, report(new UserError("cannot write run", 5), false).exitCode());
+    }
+
+    @Test
+    void anyOtherExceptionIsABugWithExitCodeOne() {
+        Report r = report(new IllegalArgumentException("index -1 out of range"), false);
+        assertEquals(1, r.exitCode());
+        assertEquals("error: IllegalArgumentException: index -1 out of range (run with --verbose for details)"
+                + System.lineSeparator(), r.err());
+        assertEquals(1, report(new IllegalStateException("unexpected"), false).exitCode());
+    }
+
+    @Test
+    void verboseAddsTheStackTrace() {
+        Report bug = report(new IllegalArgumentException("index -1 out of range"), true);
+        assertEquals(1, bug.exitCode());
+        assertTrue(bug.err().startsWith("error: IllegalArgumentException: index -1 out of range"
+                + System.lineSeparator() + "java.lang.IllegalArgumentException"), bug.err());
+        assertTrue(bug.err().contains("\tat mobilevit.launch.ErrorHandlerTest"), bug.err());
+        Report user = report(new ConfigException("train.epochs must be >= 1, got 0"), true);
+        assertEquals(2, user.exitCode());
+        assertTrue(user.err().contains("\tat mobilevit.launch.ErrorHandlerTest"), user.err());
+    }
+}

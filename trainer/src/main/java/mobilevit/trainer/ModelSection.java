@@ -1,0 +1,15 @@
+package mobilevit.trainer;
+
+import mobilevit.model.Variant;
+
+/** Section {@code model}: which MobileViT, and its head. */
+public record ModelSection(
+        @ConfigKey(byDefault = "xxs", doc = "xxs, xs or s (also CVNets' xx_small, x_small, small)")
+        Variant variant,
+        @ConfigKey(byDefault = "1000", min = 1, doc = "classes of the head")
+        int numClasses,
+        @ConfigKey(byDefault = "0.1", min = 0, below = 1, doc = "dropout before the classifier")
+        double classifierDropout,
+        @ConfigKey(byDefault = "null", min = 0, below = 1,
+                doc = "dropout in the transformers (null: the variant's CVNets v0.1 value)")
+        Double transformerDropout) {}
