@@ -144,6 +144,12 @@ public final class Trainer {
                 LOG.info("the run resumes from its checkpoint and ignores --init-weights {}", initWeights);
             }
             RunState state = resumed.orElseGet(RunState::new);
+            if (state.epoch < train.epochs() && state.iteration > setup.sampler.iterations(state.epoch)) {
+                throw new ConfigException("the checkpoint stopped at iteration " + state.iteration + " of epoch "
+                        + (state.epoch + 1) + ", which has " + setup.sampler.iterations(state.epoch) + " iterations with"
+                        + " this configuration (train.batch_size, the sampler.* keys, train.devices or the data changed):"
+                        + " resume with the run's own config.yaml");
+            }
             writeMetrics(metrics);
             Progress progress = writer() ? new Progress(output.resolve("log.jsonl"), train.logEvery(), train.epochs(),
                     setup.sampler, step.lossScaler()) : null;

@@ -2,6 +2,7 @@ package mobilevit.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -52,14 +54,36 @@ class ExactResumeTest {
         check(2);
     }
 
-    private static void check(int accumulation) throws IOException {
-        TrainConfig config = TrainConfig.load(Path.of(System.getProperty("fixtures.dir", "../fixtures"))
-                .resolveSibling("configs").resolve("demo.yaml"), List.of(
+    /**
+     * A run stopped mid-epoch and resumed with a configuration whose epoch is already over at that
+     * iteration (here a larger batch) is refused as a configuration error, naming what to do.
+     */
+    @Test
+    void resumingPastTheEndOfTheNewConfigurationsEpochIsAConfigError() throws IOException {
+        Path run = dir.resolve("changed-batch");
+        Trainer.Summary first = new Trainer(config("train.batch_size=3", "train.accum_freq=1"), run, null)
+                .stopAfterStep(10).run();
+        assertEquals(Trainer.Outcome.STOPPED, first.outcome());
+        TrainConfig larger = config("train.batch_size=12", "train.accum_freq=1");
+        ConfigException e = assertThrows(ConfigException.class, () -> new Trainer(larger, run, null).run());
+        assertTrue(e.getMessage().startsWith("the checkpoint stopped at iteration 10 of epoch 1, which has ")
+                && e.getMessage().endsWith(" iterations with this configuration (train.batch_size, the sampler.*"
+                + " keys, train.devices or the data changed): resume with the run's own config.yaml"), e.getMessage());
+    }
+
+    private static TrainConfig config(String... overrides) throws IOException {
+        List<String> keys = new ArrayList<>(List.of(
                 "data.root='" + dir.resolve("data") + "'", "model.num_classes=3", "train.epochs=2",
-                "train.batch_size=6", "sampler.base_size=64", "sampler.min_size=64", "sampler.max_size=96",
+                "sampler.base_size=64", "sampler.min_size=64", "sampler.max_size=96",
                 "sampler.num_scales=2", "eval.resize=72", "eval.crop=64", "eval.batch_size=5",
-                "train.checkpoint_every=2", "schedule.warmup_iterations=3", "train.threads=1", "data.workers=2",
-                "train.accum_freq=" + accumulation));
+                "train.checkpoint_every=2", "schedule.warmup_iterations=3", "train.threads=1", "data.workers=2"));
+        keys.addAll(List.of(overrides));
+        return TrainConfig.load(Path.of(System.getProperty("fixtures.dir", "../fixtures"))
+                .resolveSibling("configs").resolve("demo.yaml"), keys);
+    }
+
+    private static void check(int accumulation) throws IOException {
+        TrainConfig config = config("train.batch_size=6", "train.accum_freq=" + accumulation);
         Path straight = dir.resolve("straight-" + accumulation);
         Trainer.Summary a = new Trainer(config, straight, null).run();
         assertEquals(Trainer.Outcome.FINISHED, a.outcome());
