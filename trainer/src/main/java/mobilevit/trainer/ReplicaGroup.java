@@ -204,7 +204,8 @@ public final class ReplicaGroup implements AutoCloseable {
                 Autograd.withoutGrad(() -> r.state.gradient(scope).muli((double) r.gradientPerImages / n));
             }
             PairList<String, Object> params = new PairList<>();
-            params.add(DropoutStream.PARAM_KEY, DropoutStream.forStep(runSeed, step, r.globalIndex, micro));
+            params.add(DropoutStream.PARAM_KEY,
+                    new DropoutStream(DropoutSeeds.of(runSeed, step, r.globalIndex, micro)));
             params.add(Precision.PARAM_KEY, precision);
             Autograd.setEnabled(true);
             try {
