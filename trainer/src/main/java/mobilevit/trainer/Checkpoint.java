@@ -10,6 +10,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.AtomicFiles;
+import mobilevit.data.FileTrees;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 
@@ -22,7 +23,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * One checkpoint: a folder with the raw and EMA weights and the optimizer moments (safetensors),
@@ -85,16 +85,16 @@ public final class Checkpoint {
             Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
             boolean replacing = Files.exists(dir);
             if (replacing) {
-                deleteTree(aside);
+                FileTrees.delete(aside);
                 Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.forceDirectory(parent);
             if (replacing) {
-                deleteTree(aside);
+                FileTrees.delete(aside);
             }
         } finally {
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
         }
     }
 
@@ -186,19 +186,8 @@ public final class Checkpoint {
             return;
         }
         Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
-        deleteTree(aside);
+        FileTrees.delete(aside);
         Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(aside);
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        FileTrees.delete(aside);
     }
 }
