@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.PairList;
 
+import mobilevit.data.DaemonThreads;
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
 import mobilevit.model.MobileViT;
@@ -23,7 +24,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * N full model copies, one per device, each with its state in flat buffers ({@link FlatState}).
@@ -97,12 +97,7 @@ public final class ReplicaGroup implements AutoCloseable {
         for (int i = 0; i < devices.size(); i++) {
             replicas.add(new Replica(i, first + i, devices.get(i), builder, seed));
         }
-        AtomicInteger n = new AtomicInteger();
-        threads = Executors.newFixedThreadPool(devices.size(), r -> {
-            Thread t = new Thread(r, "replica-" + n.getAndIncrement());
-            t.setDaemon(true);
-            return t;
-        });
+        threads = Executors.newFixedThreadPool(devices.size(), DaemonThreads.named("replica"));
         this.labelSmoothing = labelSmoothing;
         this.mode = mode;
         this.cluster = cluster;
