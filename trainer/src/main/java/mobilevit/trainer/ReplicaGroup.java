@@ -254,11 +254,11 @@ public final class ReplicaGroup implements AutoCloseable {
         });
     }
 
-    /** The sum of this process's replicas' gradients (zeros when none has an image). */
     /**
      * This process's share of the mean: each replica's gradient times n_r / total, summed (a new
      * array). Scaling by the share, not by n_r, keeps huge gradients from overflowing; one replica
-     * with one micro-batch gives its gradient times 1.0, bit for bit.
+     * with one micro-batch gives its gradient times 1.0, bit for bit. Zeros when no replica of this
+     * process has an image.
      */
     private NDArray localSum(NDManager scope, Device device, long total) {
         List<NDArray> parts = new ArrayList<>();
