@@ -118,8 +118,8 @@ final class DemoCommand implements Runnable {
             Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(run), manager);
             Map<String, MobileViT> models = new LinkedHashMap<>();
             MobileViT.Builder b = MobileViT.builder().setVariant(cfg.variant).optNumClasses(cfg.numClasses);
-            models.put("raw", EvalCommand.fromCheckpoint(b, manager, c, false));
-            models.put("ema", EvalCommand.fromCheckpoint(b, manager, c, true));
+            models.put("raw", EvalCommand.fromCheckpoint(b, manager, c, Checkpoint.Weights.RAW));
+            models.put("ema", EvalCommand.fromCheckpoint(b, manager, c, Checkpoint.Weights.EMA));
             ImageFolder val = ImageFolder.open(Path.of(cfg.dataRoot).resolve("val"));
             Evaluator.Result r;
             try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.evalResize, cfg.evalCrop,

@@ -42,6 +42,14 @@ public final class Checkpoint {
 
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
+    /** The two sets of weights a checkpoint holds. */
+    public enum Weights {
+        /** the weights the optimizer updates */
+        RAW,
+        /** their exponential moving average */
+        EMA
+    }
+
     /** What a checkpoint holds once read. */
     public record Contents(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml) {
 
@@ -50,7 +58,8 @@ public final class Checkpoint {
          *
          * @throws mobilevit.model.WeightsMismatchException naming the file when they do not fit
          */
-        public void loadWeights(MobileViT model, boolean ema) {
+        public void loadWeights(MobileViT model, Weights which) {
+            boolean ema = which == Weights.EMA;
             StateDict.load(model, ema ? ema() : raw(), dir.resolve(ema ? EMA : RAW).toString());
         }
     }
