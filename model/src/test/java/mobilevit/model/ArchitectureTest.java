@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -41,6 +42,7 @@ class ArchitectureTest {
 
     @ParameterizedTest
     @CsvSource({"1,32,32", "3,33,47", "2,97,65", "1,161,255", "5,64,64"})
+    @Tag("slow")
     void anySizeFromThirtyTwoAndAnyBatchWork(int batch, int h, int w) {
         try (NDManager m = NDManager.newBaseManager()) {
             MobileViT model = MobileViT.builder().setVariant(Variant.XXS).optNumClasses(7).buildInitialized(m, 3);
