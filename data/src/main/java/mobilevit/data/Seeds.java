@@ -30,7 +30,11 @@ public final class Seeds {
         return new SplittableRandom(mix(parts));
     }
 
-    private static long finalise(long z) {
+    /**
+     * SplitMix64's finaliser (Steele, Lea and Flood, 2014): a bijective 64-bit mix. The project's
+     * one copy; the trainer derives its dropout seeds with it too.
+     */
+    public static long finalise(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);

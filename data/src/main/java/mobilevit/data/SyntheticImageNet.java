@@ -101,7 +101,7 @@ public final class SyntheticImageNet {
             }
             Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
-            deleteTree(partial);
+            FileTrees.delete(partial);
         }
     }
 
@@ -282,17 +282,6 @@ public final class SyntheticImageNet {
         }
         try (Stream<Path> s = Files.list(p)) {
             return s.findAny().isEmpty();
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

@@ -69,15 +69,6 @@ public final class TrainLoader implements AutoCloseable {
         return this;
     }
 
-    public MultiScaleSampler sampler() {
-        return sampler;
-    }
-
-    /** Iterations of an epoch. */
-    public int iterations(int epoch) {
-        return sampler.iterations(epoch);
-    }
-
     /** The batches of {@code epoch} from iteration {@code startIteration} to the epoch's end. */
     public Batches epoch(int epoch, int startIteration) {
         int end = sampler.iterations(epoch);

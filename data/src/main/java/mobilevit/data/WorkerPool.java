@@ -7,7 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /** A loader's decoding threads and the passes they prepare; closing it stops both. */
@@ -26,12 +25,7 @@ final class WorkerPool implements AutoCloseable {
             throw new IllegalArgumentException("workers must be positive, got " + threads);
         }
         memory = new BatchMemory(keptBuffers);
-        AtomicInteger n = new AtomicInteger();
-        executor = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        executor = Executors.newFixedThreadPool(threads, DaemonThreads.named(name));
     }
 
     /** Starts preparing batches {@code first .. end-1} of {@code plan} (see {@link LoadingBatches}). */

@@ -14,7 +14,6 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MultiScaleSamplerTest {
@@ -138,7 +137,8 @@ class MultiScaleSamplerTest {
             double expected = total / (double) table.size();
             assertTrue(Math.abs(c - expected) < 5 * Math.sqrt(expected), Arrays.toString(counts));
         }
-        assertNotEquals(0, total);
+        // 4 epochs of about 1,281,167 / 187.6 iterations (the table's mean batch): 6829, 6844, 6793, 6830
+        assertEquals(27_296, total);
     }
 
     private static void assertSame(SampledBatch expected, SampledBatch actual) {

@@ -1,5 +1,6 @@
 package mobilevit.data;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencv.core.Mat;
@@ -22,6 +23,7 @@ class SyntheticImageNetTest {
     Path tmp;
 
     @Test
+    @Tag("slow")
     void writesAnImageNetLayoutThatCanBeLearnt() throws Exception {
         Path out = tmp.resolve("synth");
         SyntheticImageNet.generate(out, 10, 60, 20, 1);

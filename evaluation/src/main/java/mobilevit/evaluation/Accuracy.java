@@ -16,7 +16,6 @@ public final class Accuracy {
     private final long[] seen;
     private final long[] top1;
     private final long[] top5;
-    private double lossSum;
 
     public Accuracy(int classes) {
         this.classes = classes;
@@ -54,11 +53,6 @@ public final class Accuracy {
         top.close();
     }
 
-    /** Adds the summed loss of a batch (for a mean validation loss). */
-    public void addLoss(double sum) {
-        lossSum += sum;
-    }
-
     public long count() {
         long n = 0;
         for (long s : seen) {
@@ -75,10 +69,6 @@ public final class Accuracy {
     /** Top-5 accuracy in percent (0 when nothing was seen). */
     public double top5() {
         return percent(sum(top5), count());
-    }
-
-    public double meanLoss() {
-        return count() == 0 ? Double.NaN : lossSum / count();
     }
 
     private static long sum(long[] a) {

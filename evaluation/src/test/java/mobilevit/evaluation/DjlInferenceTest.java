@@ -22,6 +22,7 @@ import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -34,6 +35,7 @@ class DjlInferenceTest {
     private static final Path ROOT = fixture("README.md").getParent().getParent();
 
     @Test
+    @Tag("slow")
     void readmeExampleRuns() throws Exception {
         Path weights = ROOT.resolve("fixtures/weights/xx_small_hf.safetensors");
         Path photo = ROOT.resolve("fixtures/preprocess/img_500x375.jpg");
@@ -104,6 +106,7 @@ class DjlInferenceTest {
     }
 
     @Test
+    @Tag("slow")
     void aTorchSaveFileClassifiesAsItsSafetensors() throws Exception {
         Path torchFile = TorchXxsWeights.file("xx_small_hf.bin");
         Image image = ImageFactory.getInstance().fromFile(fixture("preprocess/img_500x375.jpg"));

@@ -9,6 +9,7 @@ import ai.djl.translate.TranslateException;
 
 import mobilevit.data.Batch;
 import mobilevit.data.Batches;
+import mobilevit.data.FileTrees;
 import mobilevit.data.ImageFolder;
 import mobilevit.data.Interpolation;
 import mobilevit.data.JpegDecoder;
@@ -28,13 +29,11 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * {@code bench data}: training-data throughput (read, decode, random crop, resize, flip, batch as
@@ -95,7 +94,7 @@ final class BenchDataCommand implements Runnable {
             throw new UserError("benchmark failed: " + e.getMessage(), 1);
         } finally {
             if (temp != null) {
-                deleteTree(temp);
+                deleteTemporary(temp);
             }
         }
     }
@@ -266,11 +265,9 @@ final class BenchDataCommand implements Runnable {
         return seconds;
     }
 
-    private static void deleteTree(Path root) {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+    private static void deleteTemporary(Path root) {
+        try {
+            FileTrees.delete(root);
         } catch (IOException e) {
             System.err.println("warning: could not delete " + root + ": " + e.getMessage());
         }

@@ -116,8 +116,8 @@ final class DemoCommand implements Runnable {
             Map<String, MobileViT> models = new LinkedHashMap<>();
             MobileViT.Builder b = MobileViT.builder().setVariant(cfg.model().variant())
                     .optNumClasses(cfg.model().numClasses());
-            models.put("raw", EvalCommand.fromCheckpoint(b, manager, c, false));
-            models.put("ema", EvalCommand.fromCheckpoint(b, manager, c, true));
+            models.put("raw", EvalCommand.fromCheckpoint(b, manager, c, Checkpoint.Weights.RAW));
+            models.put("ema", EvalCommand.fromCheckpoint(b, manager, c, Checkpoint.Weights.EMA));
             ImageFolder val = ImageFolder.open(Path.of(cfg.data().root()).resolve("val"));
             Evaluator.Result r;
             try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.eval().resize(), cfg.eval().crop(),

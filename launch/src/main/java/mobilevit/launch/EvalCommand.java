@@ -110,10 +110,10 @@ final class EvalCommand implements Runnable {
                 interpolationMode = cfg.data().interpolation();
                 MobileViT.Builder b = MobileViT.builder().setVariant(cfg.model().variant()).optNumClasses(numClasses);
                 if (which == null || which.ema) {
-                    models.put("ema", fromCheckpoint(b, manager, c, true));
+                    models.put("ema", fromCheckpoint(b, manager, c, Checkpoint.Weights.EMA));
                 }
                 if (which == null || which.raw) {
-                    models.put("raw", fromCheckpoint(b, manager, c, false));
+                    models.put("raw", fromCheckpoint(b, manager, c, Checkpoint.Weights.RAW));
                 }
             } else {
                 if (which != null) {
@@ -152,9 +152,10 @@ final class EvalCommand implements Runnable {
     }
 
     /** A model holding a checkpoint's raw or EMA weights. */
-    static MobileViT fromCheckpoint(MobileViT.Builder b, NDManager manager, Checkpoint.Contents c, boolean ema) {
+    static MobileViT fromCheckpoint(MobileViT.Builder b, NDManager manager, Checkpoint.Contents c,
+            Checkpoint.Weights which) {
         MobileViT m = b.buildInitialized(manager, 0);
-        c.loadWeights(m, ema);
+        c.loadWeights(m, which);
         return m;
     }
 

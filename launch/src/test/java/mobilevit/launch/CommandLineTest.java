@@ -23,6 +23,7 @@ import mobilevit.model.Npy;
 import mobilevit.model.Variant;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,6 +127,7 @@ class CommandLineTest {
     }
 
     @Test
+    @Tag("slow")
     void evalEqualsTopOneAndTopFiveFromTheLogitsThemselves() throws Exception {
         Path report = tmp.resolve("report.json");
         Cli.Result r = Cli.run("eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS, "--variant", "xxs",

@@ -47,18 +47,29 @@ class DataCommandsTest {
     }
 
     @Test
-    void badInputIsExitCodeTwo() throws Exception {
+    void badInputIsExitCodeTwoAndOneLineNamingTheProblem() throws Exception {
         Path text = Files.writeString(tmp.resolve("text.jpg"), "not an image");
+        Path missing = tmp.resolve("missing.jpg");
         String out = tmp.resolve("x.npy").toString();
-        assertEquals(2, Main.execute("preprocess", "--image", tmp.resolve("missing.jpg").toString(), "--output", out));
-        assertEquals(2, Main.execute("preprocess", "--image", text.toString(), "--output", out));
-        assertEquals(2, Main.execute("preprocess", "--image", text.toString(), "--output", out, "--interpolation", "cubic"));
-        assertEquals(2, Main.execute("synth", "--output", tmp.resolve("s").toString(), "--classes", "0"));
-        assertEquals(2, Main.execute("synth", "--output", tmp.toString()));
-        assertEquals(2, Main.execute("bench", "data", "--data", tmp.resolve("nothing").toString()));
-        assertEquals(2, Main.execute("bench", "data", "--threads", "1,0"));
-        assertEquals(2, Main.execute("synth", "--output", tmp.resolve("t").toString(), "--image-size", "500"));
-        assertEquals(2, Main.execute("synth", "--output", tmp.resolve("t").toString(), "--image-size", "8x8"));
+        Cli.run("preprocess", "--image", missing.toString(), "--output", out)
+                .failsWithOneLine(2, "error: image " + missing + " does not exist");
+        Cli.run("preprocess", "--image", text.toString(), "--output", out)
+                .failsWithOneLine(2, "error: cannot decode " + text + ": not a decodable image (12 bytes)");
+        Cli.run("preprocess", "--image", text.toString(), "--output", out, "--interpolation", "cubic")
+                .failsWithOneLine(2, "error: unknown interpolation 'cubic' (expected bilinear or bilinear-antialias)");
+        Cli.run("synth", "--output", tmp.resolve("s").toString(), "--classes", "0")
+                .failsWithOneLine(2, "error: --classes must be positive, got 0");
+        Cli.run("synth", "--output", tmp.toString())
+                .failsWithOneLine(2, "error: output " + tmp + " exists and is not an empty folder");
+        Path nothing = tmp.resolve("nothing");
+        Cli.run("bench", "data", "--data", nothing.toString())
+                .failsWithOneLine(2, "error: image folder " + nothing + " does not exist");
+        Cli.run("bench", "data", "--threads", "1,0")
+                .failsWithOneLine(2, "error: --threads must be positive, got 0");
+        Cli.run("synth", "--output", tmp.resolve("t").toString(), "--image-size", "500")
+                .failsWithOneLine(2, "error: image size must be WIDTHxHEIGHT, e.g. 500x375, got '500'");
+        Cli.run("synth", "--output", tmp.resolve("t").toString(), "--image-size", "8x8")
+                .failsWithOneLine(2, "error: image size must be 16 to 8192 pixels a side, got 8x8");
     }
 
     @Test

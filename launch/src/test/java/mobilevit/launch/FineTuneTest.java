@@ -3,6 +3,7 @@ package mobilevit.launch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import javax.imageio.ImageIO;
  * classes, with the README's own synth and train command lines (plus overrides that make them
  * small: one epoch, 64-pixel crops). Then the same command again resumes and ignores --init-weights.
  */
+@Tag("slow")
 class FineTuneTest {
 
     @TempDir

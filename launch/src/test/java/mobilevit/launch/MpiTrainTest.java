@@ -5,6 +5,7 @@ import mobilevit.data.SyntheticImageNet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * loopback only, on a 16-image generated dataset (4 steps at 64 and 96 pixels, one PyTorch thread
  * per rank). Skipped where Open MPI is not installed, unless MOBILEVIT_REQUIRE_MPI=1 (CI).
  */
+@Tag("slow")
 class MpiTrainTest {
 
     private static final List<String> MPIRUN = List.of("mpirun", "-np", "2", "--allow-run-as-root", "--oversubscribe",

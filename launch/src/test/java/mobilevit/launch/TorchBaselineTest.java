@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import java.util.regex.Pattern;
  * fixture logits. Needs a python3 with torch and numpy (Debian: python3-torch, which .ci/run
  * installs; there MOBILEVIT_REQUIRE_TORCH=1 turns a missing torch into a failure).
  */
+@Tag("slow")
 class TorchBaselineTest {
 
     @TempDir

@@ -17,6 +17,7 @@ import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.Npy;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -84,6 +85,7 @@ class WeightsFormatsTest {
     }
 
     @Test
+    @Tag("slow")
     void evalGivesTheSameTopOneAndTopFiveAsTheSafetensors() throws IOException {
         JsonObject fromTorch = evalResults(TorchXxsWeights.file("xx_small_cvnets.pt"));
         JsonObject fromSafetensors = evalResults(CommandLineTest.fixture("weights/xx_small_cvnets.safetensors"));

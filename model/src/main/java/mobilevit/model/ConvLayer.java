@@ -19,6 +19,11 @@ import ai.djl.util.PairList;
  */
 public final class ConvLayer extends AbstractBlock {
 
+    /** What follows the convolution (CVNets' {@code use_norm} and {@code use_act}). */
+    private enum Tail {
+        NOTHING, NORM, NORM_AND_SWISH
+    }
+
     private final Conv2d conv;
     private final BatchNorm norm;
     private final boolean activation;
@@ -28,10 +33,9 @@ public final class ConvLayer extends AbstractBlock {
      * @param kernel square kernel size (padding keeps "same" size at stride 1)
      * @param stride stride
      * @param groups convolution groups (the input channel count for a depthwise conv)
-     * @param withNorm whether BatchNorm (eps 1e-5, PyTorch momentum 0.1) follows
-     * @param activation whether Swish follows
+     * @param tail what follows: BatchNorm (eps 1e-5, PyTorch momentum 0.1), and Swish after it
      */
-    ConvLayer(int out, int kernel, int stride, int groups, boolean withNorm, boolean activation) {
+    private ConvLayer(int out, int kernel, int stride, int groups, Tail tail) {
         int pad = (kernel - 1) / 2;
         conv = addChildBlock("block.conv", Conv2d.builder()
                 .setFilters(out)
@@ -42,15 +46,34 @@ public final class ConvLayer extends AbstractBlock {
                 .optBias(false)
                 .build());
         // DJL's momentum is PyTorch's (1 - momentum).
-        norm = withNorm
+        norm = tail != Tail.NOTHING
                 ? addChildBlock("block.norm",
                         BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build())
                 : null;
-        this.activation = activation;
+        this.activation = tail == Tail.NORM_AND_SWISH;
     }
 
+    /** Convolution, BatchNorm and Swish. */
     static ConvLayer convBnAct(int out, int kernel, int stride) {
-        return new ConvLayer(out, kernel, stride, 1, true, true);
+        return new ConvLayer(out, kernel, stride, 1, Tail.NORM_AND_SWISH);
+    }
+
+    /** Depthwise convolution (one group per channel), BatchNorm and Swish. */
+    static ConvLayer depthwiseBnAct(int channels, int kernel, int stride) {
+        return new ConvLayer(channels, kernel, stride, channels, Tail.NORM_AND_SWISH);
+    }
+
+    /** 1x1 convolution and BatchNorm without activation (MobileNetV2's linear bottleneck). */
+    static ConvLayer pointwiseBn(int out) {
+        return new ConvLayer(out, 1, 1, 1, Tail.NORM);
+    }
+
+    /**
+     * A 1x1 convolution alone, without BatchNorm or activation: how CVNets v0.1's MobileViT block
+     * projects to the transformer width.
+     */
+    static ConvLayer pointwise(int out) {
+        return new ConvLayer(out, 1, 1, 1, Tail.NOTHING);
     }
 
     @Override

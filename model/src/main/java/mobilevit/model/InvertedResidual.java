@@ -29,8 +29,8 @@ public final class InvertedResidual extends AbstractBlock {
     InvertedResidual(int in, int out, int stride, int expansion) {
         int hidden = in * expansion;
         expand = expansion == 1 ? null : addChildBlock("block.exp_1x1", ConvLayer.convBnAct(hidden, 1, 1));
-        depthwise = addChildBlock("block.conv_3x3", new ConvLayer(hidden, 3, stride, hidden, true, true));
-        reduce = addChildBlock("block.red_1x1", new ConvLayer(out, 1, 1, 1, true, false));
+        depthwise = addChildBlock("block.conv_3x3", ConvLayer.depthwiseBnAct(hidden, 3, stride));
+        reduce = addChildBlock("block.red_1x1", ConvLayer.pointwiseBn(out));
         residual = stride == 1 && in == out;
     }
 

@@ -39,7 +39,7 @@ public final class MobileViTBlock extends AbstractBlock {
     MobileViTBlock(int channels, int dim, int ffnDim, int depth, float dropout) {
         this.dim = dim;
         localConv = addChildBlock("local_rep.conv_3x3", ConvLayer.convBnAct(channels, 3, 1));
-        localProj = addChildBlock("local_rep.conv_1x1", new ConvLayer(dim, 1, 1, 1, false, false));
+        localProj = addChildBlock("local_rep.conv_1x1", ConvLayer.pointwise(dim));
         transformers = new TransformerEncoder[depth];
         for (int i = 0; i < depth; i++) {
             transformers[i] = addChildBlock("global_rep." + i,

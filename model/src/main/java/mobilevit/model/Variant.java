@@ -13,11 +13,11 @@ import java.util.stream.Collectors;
  */
 public enum Variant {
     XXS("xxs", new int[] {16, 24, 48, 64, 80}, new int[] {64, 80, 96}, new int[] {128, 160, 192},
-            2, 320, 0.05f, 1_272_024),
+            2, 320, 0.05f),
     XS("xs", new int[] {32, 48, 64, 80, 96}, new int[] {96, 120, 144}, new int[] {192, 240, 288},
-            4, 384, 0.1f, 2_317_848),
+            4, 384, 0.1f),
     S("s", new int[] {32, 64, 96, 128, 160}, new int[] {144, 192, 240}, new int[] {288, 384, 480},
-            4, 640, 0.1f, 5_578_632);
+            4, 640, 0.1f);
 
     /** Output channels of the stem (conv 3x3, stride 2). */
     public static final int STEM_CHANNELS = 16;
@@ -35,10 +35,9 @@ public enum Variant {
     private final int expansion;
     private final int expChannels;
     private final float transformerDropout;
-    private final long trainableParameters;
 
     Variant(String id, int[] channels, int[] dims, int[] ffnDims, int expansion, int expChannels,
-            float transformerDropout, long trainableParameters) {
+            float transformerDropout) {
         this.id = id;
         this.channels = channels;
         this.dims = dims;
@@ -46,7 +45,6 @@ public enum Variant {
         this.expansion = expansion;
         this.expChannels = expChannels;
         this.transformerDropout = transformerDropout;
-        this.trainableParameters = trainableParameters;
     }
 
     /**
@@ -88,7 +86,4 @@ public enum Variant {
 
     /** Transformer dropout of the CVNets v0.1 config. */
     public float transformerDropout() { return transformerDropout; }
-
-    /** Trainable parameters with 1000 classes, as counted by the reference implementation. */
-    public long trainableParameters() { return trainableParameters; }
 }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -21,21 +22,27 @@ class ArchitectureTest {
     @ParameterizedTest
     @EnumSource(Variant.class)
     void trainableParameterCountsEqualTheReference(Variant variant) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            MobileViT model = MobileViT.builder().setVariant(variant).buildInitialized(m, 0);
-            assertEquals(variant.trainableParameters(), model.trainableParameterCount());
-        }
-        // 1,272,024 / 2,317,848 / 5,578,632 from the fixture README, not from this code
+        // CVNets v0.1's exact counts (fixtures/README.md) and the paper's 1.3M / 2.3M / 5.6M
         long expected = switch (variant) {
             case XXS -> 1_272_024L;
             case XS -> 2_317_848L;
             case S -> 5_578_632L;
         };
-        assertEquals(expected, variant.trainableParameters());
+        double paperMillions = switch (variant) {
+            case XXS -> 1.3;
+            case XS -> 2.3;
+            case S -> 5.6;
+        };
+        try (NDManager m = NDManager.newBaseManager()) {
+            MobileViT model = MobileViT.builder().setVariant(variant).buildInitialized(m, 0);
+            assertEquals(expected, model.trainableParameterCount());
+            assertEquals(paperMillions, Math.round(model.trainableParameterCount() / 1e5) / 10.0);
+        }
     }
 
     @ParameterizedTest
     @CsvSource({"1,32,32", "3,33,47", "2,97,65", "1,161,255", "5,64,64"})
+    @Tag("slow")
     void anySizeFromThirtyTwoAndAnyBatchWork(int batch, int h, int w) {
         try (NDManager m = NDManager.newBaseManager()) {
             MobileViT model = MobileViT.builder().setVariant(Variant.XXS).optNumClasses(7).buildInitialized(m, 3);

@@ -10,6 +10,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.AtomicFiles;
+import mobilevit.data.FileTrees;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 
@@ -22,7 +23,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * One checkpoint: a folder with the raw and EMA weights and the optimizer moments (safetensors),
@@ -42,6 +42,14 @@ public final class Checkpoint {
 
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
+    /** The two sets of weights a checkpoint holds. */
+    public enum Weights {
+        /** the weights the optimizer updates */
+        RAW,
+        /** their exponential moving average */
+        EMA
+    }
+
     /** What a checkpoint holds once read. */
     public record Contents(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml) {
 
@@ -50,7 +58,8 @@ public final class Checkpoint {
          *
          * @throws mobilevit.model.WeightsMismatchException naming the file when they do not fit
          */
-        public void loadWeights(MobileViT model, boolean ema) {
+        public void loadWeights(MobileViT model, Weights which) {
+            boolean ema = which == Weights.EMA;
             StateDict.load(model, ema ? ema() : raw(), dir.resolve(ema ? EMA : RAW).toString());
         }
     }
@@ -85,16 +94,16 @@ public final class Checkpoint {
             Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
             boolean replacing = Files.exists(dir);
             if (replacing) {
-                deleteTree(aside);
+                FileTrees.delete(aside);
                 Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.forceDirectory(parent);
             if (replacing) {
-                deleteTree(aside);
+                FileTrees.delete(aside);
             }
         } finally {
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
         }
     }
 
@@ -186,19 +195,8 @@ public final class Checkpoint {
             return;
         }
         Path aside = dir.resolveSibling("." + dir.getFileName() + ".removed");
-        deleteTree(aside);
+        FileTrees.delete(aside);
         Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(aside);
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        FileTrees.delete(aside);
     }
 }

@@ -1,5 +1,7 @@
 package mobilevit.trainer;
 
+import mobilevit.data.FileTrees;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +27,7 @@ final class Leftovers {
             found = s.filter(p -> names.matcher(p.getFileName().toString()).matches()).toList();
         }
         for (Path p : found) {
-            Checkpoint.deleteTree(p);
+            FileTrees.delete(p);
         }
         return found.size();
     }

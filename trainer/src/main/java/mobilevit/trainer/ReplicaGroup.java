@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.PairList;
 
+import mobilevit.data.DaemonThreads;
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
 import mobilevit.model.MobileViT;
@@ -23,7 +24,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * N full model copies, one per device, each with its state in flat buffers ({@link FlatState}).
@@ -97,12 +97,7 @@ public final class ReplicaGroup implements AutoCloseable {
         for (int i = 0; i < devices.size(); i++) {
             replicas.add(new Replica(i, first + i, devices.get(i), builder, seed));
         }
-        AtomicInteger n = new AtomicInteger();
-        threads = Executors.newFixedThreadPool(devices.size(), r -> {
-            Thread t = new Thread(r, "replica-" + n.getAndIncrement());
-            t.setDaemon(true);
-            return t;
-        });
+        threads = Executors.newFixedThreadPool(devices.size(), DaemonThreads.named("replica"));
         this.labelSmoothing = labelSmoothing;
         this.mode = mode;
         this.cluster = cluster;
@@ -204,7 +199,8 @@ public final class ReplicaGroup implements AutoCloseable {
                 Autograd.withoutGrad(() -> r.state.gradient(scope).muli((double) r.gradientPerImages / n));
             }
             PairList<String, Object> params = new PairList<>();
-            params.add(DropoutStream.PARAM_KEY, DropoutStream.forStep(runSeed, step, r.globalIndex, micro));
+            params.add(DropoutStream.PARAM_KEY,
+                    new DropoutStream(DropoutSeeds.of(runSeed, step, r.globalIndex, micro)));
             params.add(Precision.PARAM_KEY, precision);
             Autograd.setEnabled(true);
             try {
@@ -258,11 +254,11 @@ public final class ReplicaGroup implements AutoCloseable {
         });
     }
 
-    /** The sum of this process's replicas' gradients (zeros when none has an image). */
     /**
      * This process's share of the mean: each replica's gradient times n_r / total, summed (a new
      * array). Scaling by the share, not by n_r, keeps huge gradients from overflowing; one replica
-     * with one micro-batch gives its gradient times 1.0, bit for bit.
+     * with one micro-batch gives its gradient times 1.0, bit for bit. Zeros when no replica of this
+     * process has an image.
      */
     private NDArray localSum(NDManager scope, Device device, long total) {
         List<NDArray> parts = new ArrayList<>();

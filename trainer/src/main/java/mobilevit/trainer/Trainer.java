@@ -368,8 +368,8 @@ public final class Trainer {
             warnAboutConfigChanges(c);
             try {
                 ReplicaGroup replicas = step.replicas();
-                c.loadWeights(replicas.master(), false);
-                c.loadWeights(step.ema().model(), true);
+                c.loadWeights(replicas.master(), Checkpoint.Weights.RAW);
+                c.loadWeights(step.ema().model(), Checkpoint.Weights.EMA);
                 RunState state = RunState.fromJson(c.state());
                 step.optimizer().load(c.optimizer(), RunState.number(c.state(), "optimizer_steps").longValue(),
                         replicas.masterState());

@@ -19,6 +19,7 @@ import mobilevit.model.Precision;
 import mobilevit.model.StateDict;
 import mobilevit.model.Variant;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -40,6 +41,7 @@ import java.util.Set;
  * by lr times the sign of its gradient (m / sqrt(v) = g / |g|), so fp16 and fp32 weights can only
  * part where a gradient is so close to zero that rounding flips its sign (a step of 2 lr).
  */
+@Tag("slow")
 class MixedPrecisionFixtureTest {
 
     private static final JsonObject REF = Json.fixtureObject("training/xx_small_train.json");

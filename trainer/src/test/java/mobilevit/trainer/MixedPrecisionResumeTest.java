@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 
 import mobilevit.data.SyntheticImageNet;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import java.util.List;
  * ends bit-identical to an uninterrupted one, loss scaler included (small 32..64 px crops: CPU float16
  * is slow).
  */
+@Tag("slow")
 class MixedPrecisionResumeTest {
 
     @TempDir

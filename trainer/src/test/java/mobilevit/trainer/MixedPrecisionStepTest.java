@@ -16,6 +16,7 @@ import ai.djl.ndarray.types.Shape;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -81,6 +82,7 @@ class MixedPrecisionStepTest {
     }
 
     @Test
+    @Tag("slow")
     void aNonFiniteLossIsASkippedStepUntilTheLimitInARow() {
         try (TrainStep step = fp16(new LossScaler(256, 2000))) {
             byte[] weights = step.replicas().masterState().parameters().toByteArray();

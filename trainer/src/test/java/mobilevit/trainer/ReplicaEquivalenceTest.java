@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,6 +49,7 @@ class ReplicaEquivalenceTest {
      * see the model's AttentionBackwardTest.)
      */
     @Test
+    @Tag("slow")
     void replicasAgreeUnderLoadRunAfterRun() throws Exception {
         Process busy = new ProcessBuilder("sh", "-c", "while :; do :; done").start();
         try {

@@ -18,6 +18,7 @@ import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 import mobilevit.model.Variant;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -40,6 +41,7 @@ class TrainingStepFixtureTest {
     private static final JsonObject REF = Json.fixtureObject("training/xx_small_train.json");
 
     @Test
+    @Tag("slow")
     void threeStepsInFloat64MatchTheFloat64Reference() {
         try (NDManager m = NDManager.newBaseManager()) {
             ThreeSteps run = ThreeSteps.run(DataType.FLOAT64, m);

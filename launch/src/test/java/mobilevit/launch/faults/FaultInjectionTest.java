@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -527,28 +529,48 @@ class FaultInjectionTest {
     // ------------------------------------------------------------------------------------------------
     // 3. SIGTERM, and damaged checkpoints
 
+    /** The run SIGTERM stopped; the damaged-checkpoint tests below damage copies of its folder. */
+    record Terminated(Path run, Cli.Result result) {}
+
+    private static Terminated terminated;
+
+    /** Starts a run and sends it SIGTERM once it has saved e0001-i000002; once per suite. */
+    private static synchronized Terminated terminated() throws Exception {
+        if (terminated == null) {
+            Path base = tmp.resolve("terminated");
+            Cli.Child child = cli.start(train(base));
+            long deadline = System.nanoTime() + 300_000_000_000L;
+            while (child.isAlive() && System.nanoTime() < deadline) {
+                String last = RunFiles.pointer(base, "last.json");
+                if (last != null && RunFiles.order(last) >= RunFiles.order("e0001-i000002")) {
+                    break;
+                }
+                Thread.sleep(2);
+            }
+            child.terminate();
+            terminated = new Terminated(base, child.awaitExit(120));
+        }
+        return terminated;
+    }
+
+    /** The SIGTERM run's checkpoints, oldest first; a damaged newest one has older ones to fall back to. */
+    private static List<String> terminatedCheckpoints() throws Exception {
+        List<String> names = RunFiles.checkpoints(terminated().run());
+        assertTrue(names.size() >= 3, "checkpoints to fall back to: " + names);
+        return names;
+    }
+
     @Test
     @Order(3)
-    void sigtermSavesAndDamagedCheckpointsAreRefusedOrSkipped() throws Exception {
-        Path base = tmp.resolve("terminated");
-        Cli.Child child = cli.start(train(base));
-        long deadline = System.nanoTime() + 300_000_000_000L;
-        while (child.isAlive() && System.nanoTime() < deadline) {
-            String last = RunFiles.pointer(base, "last.json");
-            if (last != null && RunFiles.order(last) >= RunFiles.order("e0001-i000002")) {
-                break;
-            }
-            Thread.sleep(2);
-        }
-        child.terminate();
-        Cli.Result term = child.awaitExit(120);
+    void sigtermSavesTheStepItEndedAndTheResumedRunEqualsTheUninterruptedOne() throws Exception {
+        Path base = terminated().run();
+        Cli.Result term = terminated().result();
         assertEquals(143, term.exitCode(), () -> "SIGTERM ends with 128+15\n" + term.describe());
         Matcher stopped = Pattern.compile("stopped after step (\\d+)").matcher(term.stderrText());
         assertTrue(stopped.find(), term::describe);
         String last = RunFiles.pointer(base, "last.json");
         assertEquals(Integer.parseInt(stopped.group(1)), globalStep(base, last), "the stop saved the step it ended");
-        List<String> names = RunFiles.checkpoints(base);
-        assertTrue(names.size() >= 3, "checkpoints to fall back to: " + names);
+        List<String> names = terminatedCheckpoints();
         for (String n : names) {
             assertNull(RunFiles.verify(RunFiles.checkpointsDir(base).resolve(n)));
         }
@@ -561,67 +583,94 @@ class FaultInjectionTest {
         assertEqualsReference(resumed);
         TABLE.add("SIGTERM mid-epoch", 1, 1, 0, 0, "exit 143 after saving step " + stopped.group(1)
                 + "; resumed run = reference");
+    }
 
-        // The newest checkpoint damaged four ways: eval refuses it, train falls back to the one before.
-        String older = names.get(names.size() - 2);
-        record Damage(String name, String file, String message) {}
-        List<Damage> damages = List.of(
-                new Damage("checkpoint file truncated", "model.safetensors", "truncated"),
-                new Damage("one byte flipped in a checkpoint file", "ema.safetensors", "SHA-256"),
-                new Damage("checkpoint file missing", "optimizer.safetensors", "missing"),
-                new Damage("state.json edited to a wrong shape", "state.json", "state.json"));
-        for (Damage d : damages) {
-            Path run = copy(base, "damaged-" + d.file());
-            Path victim = RunFiles.checkpointsDir(run).resolve(last);
-            Path file = victim.resolve(d.file());
-            switch (d.file()) {
-                case "model.safetensors" -> {
-                    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-                        f.setLength(f.length() / 2);
+    /** Four ways to damage one file of a checkpoint, and what the refusal must name. */
+    enum Damage {
+        TRUNCATED("checkpoint file truncated", "model.safetensors", "truncated"),
+        BYTE_FLIPPED("one byte flipped in a checkpoint file", "ema.safetensors", "SHA-256"),
+        MISSING("checkpoint file missing", "optimizer.safetensors", "missing"),
+        WRONG_SHAPE("state.json edited to a wrong shape", "state.json", "state.json");
+
+        final String words;
+        final String file;
+        final String message;
+
+        Damage(String words, String file, String message) {
+            this.words = words;
+            this.file = file;
+            this.message = message;
+        }
+
+        void inflict(Path checkpoint) throws IOException {
+            Path f = checkpoint.resolve(file);
+            switch (this) {
+                case TRUNCATED -> {
+                    try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                        raf.setLength(raf.length() / 2);
                     }
                 }
-                case "ema.safetensors" -> {
-                    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-                        long at = f.length() - 1000; // inside the last tensor's data
-                        f.seek(at);
-                        int b = f.read();
-                        f.seek(at);
-                        f.write(b ^ 0x01);
+                case BYTE_FLIPPED -> {
+                    try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                        long at = raf.length() - 1000; // inside the last tensor's data
+                        raf.seek(at);
+                        int b = raf.read();
+                        raf.seek(at);
+                        raf.write(b ^ 0x01);
                     }
                 }
-                case "optimizer.safetensors" -> Files.delete(file);
-                case "state.json" -> {
-                    String s = Files.readString(file);
+                case MISSING -> Files.delete(f);
+                case WRONG_SHAPE -> {
+                    String s = Files.readString(f);
                     String edited = s.replaceFirst("\"global_step\": (\\d+)", "\"global_step\": [$1]")
                             .replaceFirst("\\s*\"epoch\": \\d+,", "");
                     assertTrue(!edited.equals(s) && JsonParser.parseString(edited).isJsonObject());
-                    Files.writeString(file, edited);
+                    Files.writeString(f, edited);
                 }
                 default -> throw new IllegalStateException();
             }
-
-            Cli.Result eval = cli.run(RUN_TIMEOUT_S, "eval", "--data", data.toString(), "--checkpoint",
-                    victim.toString(), "--output", tmp.resolve("unused.json").toString());
-            assertEquals(4, eval.exitCode(), eval::describe);
-            assertOneErrorLineLast(eval);
-            String refusal = eval.errorLines().get(0);
-            assertTrue(refusal.contains(last) && refusal.contains(d.file()) && refusal.contains(d.message()),
-                    "eval names the checkpoint and the file: " + refusal);
-
-            Cli.Result t = cli.run(RUN_TIMEOUT_S, train(run));
-            assertEquals(0, t.exitCode(), t::describe);
-            String warning = t.stderrLines().stream().filter(s -> s.contains("refusing damaged checkpoint"))
-                    .findFirst().orElse(null);
-            assertNotNull(warning, () -> "train says it refuses the damaged checkpoint\n" + t.describe());
-            assertTrue(warning.contains(last) && warning.contains(d.file()) && warning.contains("WARN"), warning);
-            assertResumedFrom(t, older);
-            assertEqualsReference(run);
-            TABLE.add(d.name(), 1, 1, 1, 0, "eval: exit 4 naming " + d.file() + "; train: warns, resumes from "
-                    + older + ", result = reference");
         }
+    }
 
-        // Every checkpoint damaged: nothing to resume from, and train says so instead of starting afresh.
-        Path run = copy(base, "all-damaged");
+    /** The newest checkpoint damaged: eval refuses it, train falls back to the one before. */
+    @ParameterizedTest
+    @EnumSource(Damage.class)
+    @Order(4)
+    void aDamagedNewestCheckpointIsRefusedByEvalAndSkippedByTrain(Damage d) throws Exception {
+        Path base = terminated().run();
+        List<String> names = terminatedCheckpoints();
+        String last = RunFiles.pointer(base, "last.json");
+        String older = names.get(names.size() - 2);
+        Path run = copy(base, "damaged-" + d.file);
+        Path victim = RunFiles.checkpointsDir(run).resolve(last);
+        d.inflict(victim);
+
+        Cli.Result eval = cli.run(RUN_TIMEOUT_S, "eval", "--data", data.toString(), "--checkpoint",
+                victim.toString(), "--output", tmp.resolve("unused.json").toString());
+        assertEquals(4, eval.exitCode(), eval::describe);
+        assertOneErrorLineLast(eval);
+        String refusal = eval.errorLines().get(0);
+        assertTrue(refusal.contains(last) && refusal.contains(d.file) && refusal.contains(d.message),
+                "eval names the checkpoint and the file: " + refusal);
+
+        Cli.Result t = cli.run(RUN_TIMEOUT_S, train(run));
+        assertEquals(0, t.exitCode(), t::describe);
+        String warning = t.stderrLines().stream().filter(s -> s.contains("refusing damaged checkpoint"))
+                .findFirst().orElse(null);
+        assertNotNull(warning, () -> "train says it refuses the damaged checkpoint\n" + t.describe());
+        assertTrue(warning.contains(last) && warning.contains(d.file) && warning.contains("WARN"), warning);
+        assertResumedFrom(t, older);
+        assertEqualsReference(run);
+        TABLE.add(d.words, 1, 1, 1, 0, "eval: exit 4 naming " + d.file + "; train: warns, resumes from "
+                + older + ", result = reference");
+    }
+
+    /** Every checkpoint damaged: nothing to resume from, and train says so instead of starting afresh. */
+    @Test
+    @Order(5)
+    void everyCheckpointDamagedIsRefusedByTrainAndEvalAndNothingIsOverwritten() throws Exception {
+        List<String> names = terminatedCheckpoints();
+        Path run = copy(terminated().run(), "all-damaged");
         for (String n : names) {
             Path f = RunFiles.checkpointsDir(run).resolve(n).resolve("model.safetensors");
             try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
@@ -648,7 +697,7 @@ class FaultInjectionTest {
     // 4. NaN loss
 
     @Test
-    @Order(4)
+    @Order(6)
     void aNonFiniteLossStopsWithExitCode3AndTouchesNoCheckpoint() throws Exception {
         Path run = tmp.resolve("nan");
         Cli.Child child = cli.start(train(run, "--set", "optim.lr=1e6", "--set", "train.keep_checkpoints=100"));
@@ -696,7 +745,7 @@ class FaultInjectionTest {
     // 5. Broken images, bad configurations
 
     @Test
-    @Order(5)
+    @Order(7)
     void brokenImagesAreSkippedAndCountedThroughTrainAndEval() throws Exception {
         Path corpus = tmp.resolve("corpus");
         Cli.Result synth = cli.run(60, "synth", "--output", corpus.toString(), "--classes", "3", "--train-per-class",
@@ -760,7 +809,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void badConfigurationsAreOneLineErrorsWithExitCode2() throws Exception {
         Path yaml = Files.createDirectories(tmp.resolve("bad-configs"));
         record Bad(String what, String message, List<String> args) {}
