@@ -11,8 +11,6 @@ import java.nio.ByteBuffer;
 final class ExifOrientation {
 
     private static final int APP1 = 0xE1;
-    private static final int START_OF_SCAN = 0xDA;
-    private static final int END_OF_IMAGE = 0xD9;
     private static final int ORIENTATION_TAG = 0x0112;
     private static final int TYPE_SHORT = 3;
 
@@ -20,31 +18,11 @@ final class ExifOrientation {
 
     /** True when the JPEG in {@code b[0, b.limit())} certainly decodes without a rotation or mirror. */
     static boolean upright(ByteBuffer b) {
-        int end = b.limit();
-        int p = 2;
-        while (p + 3 < end) {
-            if (u8(b, p) != 0xFF) {
-                return false;
-            }
-            int marker = u8(b, p + 1);
-            if (marker == 0xFF) { // fill byte
-                p++;
-                continue;
-            }
-            if (marker == 0x01 || marker >= 0xD0 && marker <= 0xD7) { // no length field
-                p += 2;
-                continue;
-            }
-            if (marker == START_OF_SCAN || marker == END_OF_IMAGE) {
-                return true; // no APP1 before the image data
-            }
-            int length = u16(b, p + 2, false);
-            if (marker == APP1) {
-                return exifUpright(b, p + 4, Math.min(end, p + 2 + length));
-            }
-            p += 2 + length;
+        int p = JpegSegments.find(b, marker -> marker == APP1);
+        if (p == JpegSegments.ABSENT) {
+            return true; // no APP1 before the image data
         }
-        return false;
+        return p >= 0 && exifUpright(b, p + 4, Math.min(b.limit(), p + 2 + JpegSegments.length(b, p)));
     }
 
     /** The APP1 payload [from, to): EXIF whose first IFD says orientation 1 or nothing. */

@@ -119,34 +119,13 @@ public final class ImageDecoding {
         if (end < 4 || (b.get(0) & 0xFF) != 0xFF || (b.get(1) & 0xFF) != 0xD8) {
             return null;
         }
-        int p = 2;
-        while (p + 3 < end) {
-            if ((b.get(p) & 0xFF) != 0xFF) {
-                return null;
-            }
-            int marker = b.get(p + 1) & 0xFF;
-            if (marker == 0xFF) { // fill byte
-                p++;
-                continue;
-            }
-            if (marker == 0x01 || marker >= 0xD0 && marker <= 0xD7) { // no length field
-                p += 2;
-                continue;
-            }
-            if (marker == 0xD9 || marker == 0xDA) { // end of image or start of scan before a frame
-                return null;
-            }
-            int length = ((b.get(p + 2) & 0xFF) << 8) | (b.get(p + 3) & 0xFF);
-            boolean frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-            if (frame) {
-                if (p + 8 >= end) {
-                    return null;
-                }
-                int height = ((b.get(p + 5) & 0xFF) << 8) | (b.get(p + 6) & 0xFF);
-                int width = ((b.get(p + 7) & 0xFF) << 8) | (b.get(p + 8) & 0xFF);
-                return height > 0 && width > 0 ? new int[] {height, width} : null;
-            }
-            p += 2 + length;
+        // a frame header: SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC)
+        int p = JpegSegments.find(b, marker -> marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8
+                && marker != 0xCC);
+        if (p >= 0 && p + 8 < end) {
+            int height = ((b.get(p + 5) & 0xFF) << 8) | (b.get(p + 6) & 0xFF);
+            int width = ((b.get(p + 7) & 0xFF) << 8) | (b.get(p + 8) & 0xFF);
+            return height > 0 && width > 0 ? new int[] {height, width} : null;
         }
         return null;
     }
