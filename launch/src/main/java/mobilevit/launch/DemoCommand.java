@@ -2,8 +2,6 @@ package mobilevit.launch;
 
 import ai.djl.ndarray.NDManager;
 
-import com.google.gson.JsonObject;
-
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
@@ -14,6 +12,7 @@ import mobilevit.model.MobileViT;
 import mobilevit.model.UserError;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
+import mobilevit.trainer.EpochMetrics;
 import mobilevit.trainer.RunPlots;
 import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
@@ -124,10 +123,9 @@ final class DemoCommand implements Runnable {
                     cfg.data().interpolation()), cfg.eval().batchSize(), cfg.data().workers(), cfg.data().prefetch())) {
                 r = Evaluator.evaluate(loader, models, cfg.model().numClasses(), manager, null, null);
             }
-            JsonObject lastEpoch = c.state().getAsJsonArray("metrics").asList().get(c.state().getAsJsonArray("metrics").size() - 1)
-                    .getAsJsonObject();
-            double trainerTop1 = lastEpoch.get("top1").getAsDouble();
-            double trainerEma = lastEpoch.get("emaTop1").getAsDouble();
+            List<EpochMetrics.Row> epochs = EpochMetrics.fromState(c.state());
+            double trainerTop1 = epochs.get(epochs.size() - 1).top1();
+            double trainerEma = epochs.get(epochs.size() - 1).emaTop1();
             System.out.printf(Locale.ROOT, "evaluation of %s: top-1 %.2f (EMA %.2f), top-5 %.2f (EMA %.2f); the trainer's"
                     + " last validation: top-1 %.2f (EMA %.2f)%s%n", c.dir(), r.accuracy().get("raw").top1(),
                     r.accuracy().get("ema").top1(), r.accuracy().get("raw").top5(), r.accuracy().get("ema").top5(),

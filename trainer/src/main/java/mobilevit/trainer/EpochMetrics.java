@@ -2,12 +2,16 @@ package mobilevit.trainer;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 
 import mobilevit.data.AtomicFiles;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -59,6 +63,56 @@ public final class EpochMetrics {
             a.add(Checkpoint.GSON.toJsonTree(r));
         }
         return a;
+    }
+
+    /**
+     * The rows of a run's {@code metrics.csv}, found by column name (none when the file is missing or
+     * holds only its header).
+     *
+     * @throws IllegalArgumentException naming the file (and line) when a column is missing or a row
+     *     is not one number per column
+     */
+    public static List<Row> readCsv(Path csv) throws IOException {
+        if (!Files.isRegularFile(csv)) {
+            return List.of();
+        }
+        List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+        if (lines.isEmpty()) {
+            return List.of();
+        }
+        List<String> header = Arrays.asList(lines.get(0).split(","));
+        String[] columns = HEADER.split(",");
+        int[] at = new int[columns.length];
+        for (int c = 0; c < columns.length; c++) {
+            at[c] = header.indexOf(columns[c]);
+            if (at[c] < 0) {
+                throw new IllegalArgumentException(csv + " has no column '" + columns[c] + "' (header: " + lines.get(0)
+                        + ")");
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int i = 1; i < lines.size(); i++) {
+            String[] f = lines.get(i).split(",");
+            if (f.length != header.size()) {
+                throw new IllegalArgumentException(csv + ", line " + (i + 1) + ": " + f.length + " values, the header has "
+                        + header.size());
+            }
+            try {
+                rows.add(new Row(Integer.parseInt(f[at[0]]), Integer.parseInt(f[at[1]]), Long.parseLong(f[at[2]]),
+                        Double.parseDouble(f[at[3]]), Double.parseDouble(f[at[4]]), Double.parseDouble(f[at[5]]),
+                        Double.parseDouble(f[at[6]]), Double.parseDouble(f[at[7]]), Double.parseDouble(f[at[8]]),
+                        Long.parseLong(f[at[9]]), Long.parseLong(f[at[10]])));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(csv + ", line " + (i + 1) + ": not a row of numbers (" + e.getMessage()
+                        + ")");
+            }
+        }
+        return rows;
+    }
+
+    /** The rows a checkpoint's {@code state.json} holds under {@code metrics}. */
+    public static List<Row> fromState(JsonObject state) {
+        return fromJson(state.getAsJsonArray("metrics")).rows();
     }
 
     static EpochMetrics fromJson(JsonArray a) {

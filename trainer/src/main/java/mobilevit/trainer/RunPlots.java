@@ -10,9 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -27,7 +25,6 @@ public final class RunPlots {
     /** The files written, in {@code plots/} of a run folder unless told otherwise. */
     public static final List<String> FILES = List.of("loss.png", "lr.png", "top1.png");
 
-    private static final List<String> COLUMNS = List.of("epoch", "iterations", "train_loss", "val_top1", "ema_top1");
     /** What {@link mobilevit.data.AtomicFiles} leaves of a chart when the process is killed while writing it. */
     private static final Pattern LEFTOVER = Pattern.compile("\\.[a-z0-9]+\\.png\\.\\d+\\.tmp");
 
@@ -59,20 +56,13 @@ public final class RunPlots {
         List<Double> top1 = new ArrayList<>();
         List<Double> emaTop1 = new ArrayList<>();
         long step = 0;
-        List<Map<String, String>> rows = csvRows(csv);
-        for (int i = 0; i < rows.size(); i++) {
-            Map<String, String> row = rows.get(i);
-            try {
-                epochs.add(Integer.parseInt(row.get("epoch")));
-                step += Long.parseLong(row.get("iterations"));
-                epochEnds.add(step);
-                epochLoss.add(Double.parseDouble(row.get("train_loss")));
-                top1.add(Double.parseDouble(row.get("val_top1")));
-                emaTop1.add(Double.parseDouble(row.get("ema_top1")));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(csv + ", line " + (i + 2) + ": not a row of numbers (" + e.getMessage()
-                        + ")");
-            }
+        for (EpochMetrics.Row row : EpochMetrics.readCsv(csv)) {
+            epochs.add(row.epoch());
+            step += row.iterations();
+            epochEnds.add(step);
+            epochLoss.add(row.trainLoss());
+            top1.add(row.top1());
+            emaTop1.add(row.emaTop1());
         }
         LineChart.write(plotsDir.resolve("loss.png"), "Training loss", "step", "label-smoothed cross-entropy",
                 List.of(new LineChart.Curve("logged step", x, loss),
@@ -109,32 +99,5 @@ public final class RunPlots {
             }
         }
         return steps;
-    }
-
-    /** The rows of metrics.csv by column name (none when the file is missing or has only its header). */
-    private static List<Map<String, String>> csvRows(Path csv) throws IOException {
-        List<Map<String, String>> rows = new ArrayList<>();
-        if (!Files.isRegularFile(csv)) {
-            return rows;
-        }
-        List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
-        if (lines.isEmpty()) {
-            return rows;
-        }
-        List<String> header = Arrays.asList(lines.get(0).split(","));
-        for (String column : COLUMNS) {
-            if (!header.contains(column)) {
-                throw new IllegalArgumentException(csv + " has no column '" + column + "' (header: " + lines.get(0) + ")");
-            }
-        }
-        for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.split(",");
-            Map<String, String> row = new TreeMap<>();
-            for (int i = 0; i < Math.min(f.length, header.size()); i++) {
-                row.put(header.get(i), f[i]);
-            }
-            rows.add(row);
-        }
-        return rows;
     }
 }

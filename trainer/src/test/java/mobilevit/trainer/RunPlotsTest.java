@@ -40,6 +40,29 @@ class RunPlotsTest {
     }
 
     @Test
+    void metricsCsvReadsBackAsTheRowsWritten() throws IOException {
+        EpochMetrics written = new EpochMetrics();
+        written.add(new EpochMetrics.Row(1, 3, 30, 2.25, 0.002, 40, 90, 35, 88, 0, 1));
+        written.add(new EpochMetrics.Row(2, 3, 30, 1.5, 0.00125, 62.5, 100, 50, 97.5, 2, 0));
+        written.writeCsv(run.resolve("metrics.csv"));
+        assertEquals(written.rows(), EpochMetrics.readCsv(run.resolve("metrics.csv")));
+    }
+
+    @Test
+    void refusesAMetricsCsvWithAMissingColumnOrABadRow() throws IOException {
+        Path csv = run.resolve("metrics.csv");
+        Files.writeString(csv, "epoch,iterations\n1,3\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EpochMetrics.readCsv(csv));
+        assertEquals(csv + " has no column 'images' (header: epoch,iterations)", e.getMessage());
+        Files.writeString(csv, EpochMetrics.HEADER + "\n1,3,30,2.25,0.002,40,90,35,88,0,0\n2,3,30\n");
+        e = assertThrows(IllegalArgumentException.class, () -> EpochMetrics.readCsv(csv));
+        assertEquals(csv + ", line 3: 3 values, the header has 11", e.getMessage());
+        Files.writeString(csv, EpochMetrics.HEADER + "\n1,3,30,2.25,0.002,x,90,35,88,0,0\n");
+        e = assertThrows(IllegalArgumentException.class, () -> EpochMetrics.readCsv(csv));
+        assertEquals(csv + ", line 2: not a row of numbers (For input string: \"x\")", e.getMessage());
+    }
+
+    @Test
     void refusesAFolderThatIsNoRun() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RunPlots.write(run, run.resolve("plots")));
