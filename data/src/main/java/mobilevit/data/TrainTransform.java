@@ -25,27 +25,35 @@ public final class TrainTransform {
     private static final double FLIP_PROBABILITY = 0.5;
     private static final int[] REDUCTIONS = {8, 4, 2};
 
+    /** How much of a JPEG is decoded for a training crop. */
+    public enum Decoding {
+        /** DCT-domain 1/2, 1/4 or 1/8 decoding when the crop needs no more pixels (libjpeg-turbo) */
+        REDUCED,
+        /** always the full-size image (the reference for what REDUCED costs in accuracy) */
+        FULL
+    }
+
     private final RandomResizedCrop crop;
     private final Interpolation interpolation;
-    private final boolean reducedDecoding;
+    private final Decoding decoding;
     private final JpegDecoder decoder;
 
     /** With the best JPEG decoder installed ({@link JpegDecoder#best()}). */
-    public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, boolean reducedDecoding) {
-        this(variant, interpolation, reducedDecoding, JpegDecoder.best());
+    public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, Decoding decoding) {
+        this(variant, interpolation, decoding, JpegDecoder.best());
     }
 
-    public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, boolean reducedDecoding,
+    public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, Decoding decoding,
                           JpegDecoder decoder) {
         this.crop = new RandomResizedCrop(variant);
         this.interpolation = interpolation;
-        this.reducedDecoding = reducedDecoding;
+        this.decoding = decoding;
         this.decoder = decoder;
     }
 
     /** The paper's transform: CVNets v0.1 crop, OpenCV bilinear, reduced-resolution decoding on. */
     public static TrainTransform paper() {
-        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true);
+        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, Decoding.REDUCED);
     }
 
     /**
@@ -64,7 +72,7 @@ public final class TrainTransform {
             throws UnreadableImageException {
         Mat image = null;
         try {
-            int[] header = reducedDecoding ? ImageDecoding.jpegSize(encoded) : null;
+            int[] header = decoding == Decoding.REDUCED ? ImageDecoding.jpegSize(encoded) : null;
             if (header != null) {
                 RandomDraws d = draws.get();
                 CropBox box = crop.params(header[0], header[1], d);

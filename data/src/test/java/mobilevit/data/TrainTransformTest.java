@@ -96,18 +96,18 @@ class TrainTransformTest {
                 * Math.sin((c + 1) * x / 60.0 + (3 - c) * y / 50.0 + 1e-5 * x * y)));
         int out = 160;
         // area 0.5 of 1200 x 1600 with ratio 1 -> 980 x 980 at (100, 300); no flip
-        byte[] reduced = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true),
+        byte[] reduced = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.REDUCED),
                 jpeg, out, 100, 300);
-        byte[] full = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false),
+        byte[] full = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.FULL),
                 jpeg, out, 100, 300);
-        byte[] moved = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false),
+        byte[] moved = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.FULL),
                 jpeg, out, 124, 324);
         double same = meanAbsDiff(reduced, full);
         double shifted = meanAbsDiff(moved, full);
         assertTrue(same < 2.55, "reduced vs full decode differ by " + same);
         assertTrue(shifted > 10 * same, "a 24-pixel shift (" + shifted + ") must differ more than decoding at 1/4 (" + same + ")");
         byte[] reducedAa = transform(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01,
-                Interpolation.BILINEAR_ANTIALIAS, true), jpeg, out, 100, 300);
+                Interpolation.BILINEAR_ANTIALIAS, TrainTransform.Decoding.REDUCED), jpeg, out, 100, 300);
         assertTrue(meanAbsDiff(reducedAa, full) < 2.55);
     }
 
@@ -152,7 +152,7 @@ class TrainTransformTest {
     void reducedDecodingStaysCloseToTheFullDecode(String img) throws Exception {
         byte[] jpeg = Files.readAllBytes(Fixtures.file("preprocess_cv2/" + img + ".jpg"));
         TrainTransform reduced = PAPER;
-        TrainTransform full = new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false);
+        TrainTransform full = new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.FULL);
         int compared = 0;
         for (int out : new int[] {24, 48, 96}) {
             for (long k = 0; k < 30; k++) {
@@ -222,12 +222,12 @@ class TrainTransformTest {
         // area 0.5, ratio 1: a 173-pixel square, 4x the output, so a 1/4 decode is tried first; its
         // size does not match the header's, so the draws are asked for again and used at full size.
         int[] calls = new int[1];
-        byte[] viaHeader = apply(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true),
+        byte[] viaHeader = apply(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.REDUCED),
                 rotated, 32, 32, () -> {
                     calls[0]++;
                     return new ScriptedDraws().uniforms(0.5, 0.0, 0.9).integers(20, 20);
                 });
-        byte[] direct = apply(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, false),
+        byte[] direct = apply(new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.FULL),
                 rotated, 32, 32, () -> new ScriptedDraws().uniforms(0.5, 0.0, 0.9).integers(20, 20));
         assertEquals(2, calls[0]);
         assertArrayEquals(direct, viaHeader);
@@ -246,7 +246,7 @@ class TrainTransformTest {
     }
 
     private static TrainTransform paper(JpegDecoder decoder) {
-        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true, decoder);
+        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.REDUCED, decoder);
     }
 
     private static double fractionWithin(byte[] a, byte[] b, int levels) {

@@ -170,8 +170,8 @@ final class BenchDataCommand implements Runnable {
     }
 
     private static TrainTransform transform(JpegDecoder decoder) {
-        return new TrainTransform(mobilevit.data.RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, true,
-                decoder);
+        return new TrainTransform(mobilevit.data.RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR,
+                TrainTransform.Decoding.REDUCED, decoder);
     }
 
     private static double loadAverage() {

@@ -197,7 +197,8 @@ public final class Trainer {
         ImageFolder valSet = images(root, "val");
         checkClasses(trainSet, valSet);
         MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
-        TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(), true);
+        TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(),
+                TrainTransform.Decoding.REDUCED);
         ModelSection m = cfg.model();
         MobileViT.Builder model = MobileViT.builder().setVariant(m.variant()).optNumClasses(m.numClasses())
                 .optClassifierDropout((float) m.classifierDropout());
