@@ -58,14 +58,16 @@ final class BenchModelCommand implements Runnable {
             PairList<String, Object> params = new PairList<>();
             params.add(Precision.PARAM_KEY, arithmetic);
             Shape shape = new Shape(batch, 3, size, size);
-            double forward = imagesPerSecond(manager, false, () -> {
+            Autograd.setEnabled(false);
+            double forward = imagesPerSecond(() -> {
                 try (NDManager step = manager.newSubManager()) {
                     NDArray x = step.randomUniform(0, 1, shape);
                     model.forward(flat.trainingStore(step, arithmetic), new NDList(x), false, params)
                             .singletonOrThrow().toFloatArray();
                 }
             });
-            double train = imagesPerSecond(manager, true, () -> {
+            double train = imagesPerSecond(() -> {
+                Autograd.setEnabled(true); // one thread-local flag: no cost worth counting
                 try (NDManager step = manager.newSubManager()) {
                     NDArray x = step.randomUniform(0, 1, shape);
                     NDArray loss = model.forward(flat.trainingStore(step, arithmetic), new NDList(x), true, params)
@@ -75,6 +77,8 @@ final class BenchModelCommand implements Runnable {
                         s.getFloat();
                     }
                     flat.zeroGradient();
+                } finally {
+                    Autograd.setEnabled(false);
                 }
             });
             System.out.printf(Locale.ROOT, "MobileViT-%s, batch %d at %dx%d, %s, %s, %d timed iterations%n",
@@ -86,8 +90,7 @@ final class BenchModelCommand implements Runnable {
         }
     }
 
-    private double imagesPerSecond(NDManager manager, boolean grad, Runnable step) {
-        Autograd.setEnabled(grad);
+    private double imagesPerSecond(Runnable step) {
         for (int i = 0; i < warmup; i++) {
             step.run();
         }
@@ -96,7 +99,6 @@ final class BenchModelCommand implements Runnable {
             step.run();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        Autograd.setEnabled(false);
         return (double) batch * iterations / seconds;
     }
 }
