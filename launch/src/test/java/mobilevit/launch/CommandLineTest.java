@@ -50,6 +50,24 @@ class CommandLineTest {
         SyntheticImageNet.generate(tmp.resolve("data"), 3, 1, 4, 9);
     }
 
+    /**
+     * The two model benchmarks run at a tiny size and end with their name=value line (the speed
+     * itself is not asserted: benchmarks, not tests, hold speed targets).
+     */
+    @Test
+    void benchmarksRunAndEndWithTheirNameValueLine() {
+        Cli.Result model = Cli.run("bench", "model", "--batch", "1", "--size", "64", "--iterations", "1", "--warmup", "0");
+        assertEquals(0, model.exitCode(), model.err());
+        String last = model.out().strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.matches("forward_img_s=[0-9.]+ train_img_s=[0-9.]+ batch=1 size=64 variant=xxs precision=fp32"),
+                last);
+        Cli.Result train = Cli.run("bench", "train", "--batch", "1", "--size", "64", "--steps", "2", "--warmup", "1",
+                "--rss-first", "1", "--torch", "off");
+        assertEquals(0, train.exitCode(), train.err());
+        last = train.out().strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("step_ms=") && last.contains(" optimizer_ms=") && last.endsWith(" reason=off"), last);
+    }
+
     @Test
     void infoPrintsTheParameterCountAndStageShapes() {
         Cli.Result r = Cli.run("info", "--variant", "xs", "--size", "200", "200");
