@@ -30,6 +30,21 @@ public final class ImageDecoding {
         }
     }
 
+    /** A decoded image: 8-bit BGR pixels, row-major [height, width, 3]. */
+    public record Pixels(byte[] bgr, int height, int width) {}
+
+    /** Decodes an encoded image at full size, as the evaluation does (the best JPEG decoder installed). */
+    public static Pixels decode(byte[] encoded) throws UnreadableImageException {
+        Mat image = decode(Workspace.current().copy(encoded), 1, JpegDecoder.best());
+        try {
+            byte[] bgr = new byte[Math.multiplyExact(3 * image.cols(), image.rows())];
+            image.get(0, 0, bgr);
+            return new Pixels(bgr, image.rows(), image.cols());
+        } finally {
+            image.release();
+        }
+    }
+
     /**
      * Decodes {@code encoded[0, limit)} (a direct buffer) to an 8-bit 3-channel BGR image;
      * {@code reduction} 2, 4 or 8 lets the JPEG decoder scale by 1/reduction in the DCT domain

@@ -3,6 +3,7 @@ package mobilevit.evaluation;
 import ai.djl.Model;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,10 +14,14 @@ import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 
 import mobilevit.data.EvalTransform;
+import mobilevit.data.ImageDecoding;
+import mobilevit.data.UnreadableImageException;
 import mobilevit.model.MobileViT;
-import mobilevit.model.StateDict;
 import mobilevit.model.Variant;
+import mobilevit.model.WeightsFile;
 
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -25,7 +30,8 @@ import java.util.List;
  * {@link Image} to {@link Classifications} for a weights file (released CVNets or Hugging Face
  * weights as safetensors or {@code torch.save} {@code .pt}/{@code .bin}, or a checkpoint's
  * {@code ema.safetensors}/{@code model.safetensors}; see {@link WeightsFile#read}).
- * Images get the paper's evaluation transform (shorter side 288, centre crop 256, BGR, [0, 1]).
+ * Images get the paper's evaluation transform (shorter side 288, centre crop 256, BGR, [0, 1]);
+ * {@link #read} decodes a file as the evaluation does. {@code predict} is built on this class.
  */
 public final class ImageClassifier implements Translator<Image, Classifications> {
 
@@ -48,6 +54,12 @@ public final class ImageClassifier implements Translator<Image, Classifications>
      */
     public static Criteria<Image, Classifications> criteria(Path weights, Variant variant, List<String> classNames,
             int topK) {
+        return criteria(weights, variant, classNames, topK, EvalTransform.paper());
+    }
+
+    /** As {@link #criteria(Path, Variant, List, int)}, with another evaluation transform (e.g. PIL's antialiased bilinear). */
+    public static Criteria<Image, Classifications> criteria(Path weights, Variant variant, List<String> classNames,
+            int topK, EvalTransform transform) {
         Path file = weights.toAbsolutePath();
         return Criteria.builder()
                 .setTypes(Image.class, Classifications.class)
@@ -56,8 +68,22 @@ public final class ImageClassifier implements Translator<Image, Classifications>
                 .optEngine("PyTorch")
                 .optBlock(MobileViT.builder().setVariant(variant).optNumClasses(classNames.size()).build())
                 .optOption("hasParameter", "false") // weights come from the weights file, in prepare()
-                .optTranslator(new ImageClassifier(file, EvalTransform.paper(), classNames, topK))
+                .optTranslator(new ImageClassifier(weights, transform, classNames, topK))
                 .build();
+    }
+
+    /**
+     * An image file decoded as {@code eval} decodes it (CVNets v0.1's {@code cv2.imread}: EXIF
+     * orientation applied, grayscale and CMYK converted, the format taken from the content), as a
+     * DJL image; {@code ImageFactory.fromFile} decodes through Java's ImageIO instead, whose pixels
+     * can differ.
+     */
+    public static Image read(Path file) throws UnreadableImageException {
+        ImageDecoding.Pixels pixels = ImageDecoding.decode(ImageDecoding.read(file));
+        BufferedImage image = new BufferedImage(pixels.width(), pixels.height(), BufferedImage.TYPE_3BYTE_BGR);
+        byte[] raster = ((DataBufferByte) image.getRaster().getDataBuffer()).getData(); // B, G, R per pixel
+        System.arraycopy(pixels.bgr(), 0, raster, 0, raster.length);
+        return ImageFactory.getInstance().fromImage(image);
     }
 
     /** Initialises the model's block in the model's manager and loads the weights file, once. */
@@ -69,9 +95,7 @@ public final class ImageClassifier implements Translator<Image, Classifications>
             if (!block.isInitialized()) {
                 NDManager manager = model.getNDManager();
                 block.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 256, 256));
-                try (NDManager scratch = manager.newSubManager()) {
-                    StateDict.load(block, WeightsFile.read(weights, scratch), "weights file " + weights);
-                }
+                WeightsFile.load(block, weights);
             }
         }
     }

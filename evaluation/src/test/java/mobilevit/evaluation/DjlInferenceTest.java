@@ -3,6 +3,7 @@ package mobilevit.evaluation;
 import mobilevit.model.TorchXxsWeights;
 import static mobilevit.model.TensorAssert.fixture;
 import static mobilevit.model.TensorAssert.npy;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,9 +22,12 @@ import mobilevit.data.ImageNetClasses;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
+import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +61,7 @@ class DjlInferenceTest {
                 ImageClassifier.criteria(weights, Variant.XXS, ImageNetClasses.labels(), 5);
         try (ZooModel<Image, Classifications> model = criteria.loadModel();
                 Predictor<Image, Classifications> predictor = model.newPredictor()) {
-            Image image = ImageFactory.getInstance().fromFile(photo);
+            Image image = ImageClassifier.read(photo);
             Classifications result = predictor.predict(image);
             System.out.println(result.topK(5));
         }
@@ -102,6 +106,20 @@ class DjlInferenceTest {
                 assertEquals(labels.get((int) best[i]), top.get(i).getClassName(), "rank " + i);
                 assertEquals(p[(int) best[i]], top.get(i).getProbability(), 1e-6, "rank " + i);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"img_500x375", "img_gray_320x240"})
+    void readDecodesAsCvnetsDid(String name) throws Exception {
+        Image read = ImageClassifier.read(fixture("preprocess_cv2/" + name + ".jpg"));
+        // cv2.imread's pixels of the same JPEG, stored losslessly
+        Image reference = ImageFactory.getInstance().fromFile(fixture("preprocess_cv2/" + name + "_cv2_decoded_bgr.png"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray ours = read.toNDArray(m, Image.Flag.COLOR);
+            NDArray theirs = reference.toNDArray(m, Image.Flag.COLOR);
+            assertEquals(theirs.getShape(), ours.getShape());
+            assertArrayEquals(theirs.toByteArray(), ours.toByteArray());
         }
     }
 

@@ -4,12 +4,13 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.evaluation.WeightsFile;
+import mobilevit.model.WeightsFile;
+import mobilevit.model.WeightsMismatchException;
 
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
-import mobilevit.model.Precision;
 import mobilevit.model.Npy;
+import mobilevit.model.Precision;
 import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 
@@ -75,7 +76,7 @@ final class Args {
     static MobileViT model(Path weights, Variant variant, int classes, NDManager manager) {
         try {
             return WeightsFile.loadModel(existingFile("weights file", weights), variant, classes, manager);
-        } catch (IllegalArgumentException e) {
+        } catch (WeightsMismatchException e) {
             throw new UserError(e.getMessage());
         }
     }

@@ -3,8 +3,9 @@ package mobilevit.launch;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.evaluation.WeightsFile;
+import mobilevit.data.AtomicFiles;
 import mobilevit.model.UserError;
+import mobilevit.model.WeightsFile;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,13 +30,8 @@ final class ConvertCommand implements Runnable {
     public void run() {
         Args.existingFile("weights file", weights);
         try (NDManager manager = NDManager.newBaseManager()) {
-            NDList tensors;
-            try {
-                tensors = WeightsFile.read(weights, manager);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage());
-            }
-            WeightsFile.write(tensors, output);
+            NDList tensors = WeightsFile.read(weights, manager);
+            AtomicFiles.write(output, out -> tensors.encode(out, NDList.Encoding.SAFETENSORS));
             long elements = tensors.stream().mapToLong(a -> a.getShape().size()).sum();
             System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %d values%n", output, tensors.size(), elements);
         } catch (IOException e) {

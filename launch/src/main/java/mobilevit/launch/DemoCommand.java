@@ -2,6 +2,7 @@ package mobilevit.launch;
 
 import ai.djl.ndarray.NDManager;
 
+import mobilevit.data.AtomicFiles;
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
@@ -78,12 +79,12 @@ final class DemoCommand implements Runnable {
             long half = Math.max(1, first.plannedSteps() / 2 + first.plannedSteps() / (4L * cfg.train().epochs()));
             System.out.println("training; the run will be interrupted after step " + half + " of "
                     + first.plannedSteps() + " and resumed");
-            Trainer.Summary interrupted = TrainCommand.run(first.stopAfterStep(half));
+            Trainer.Summary interrupted = SaveOnStop.run(first.stopAfterStep(half));
             if (interrupted.outcome() == Trainer.Outcome.STOPPED) {
                 System.out.println("interrupted after step " + half + " (checkpoint " + interrupted.lastCheckpoint()
                         + "); resuming from the run folder");
             }
-            Trainer.Summary done = TrainCommand.run(new Trainer(cfg, run, null));
+            Trainer.Summary done = SaveOnStop.run(new Trainer(cfg, run, null));
             if (done.outcome() != Trainer.Outcome.FINISHED) {
                 throw new UserError("the demo run stopped before its end", 1);
             }
@@ -97,7 +98,7 @@ final class DemoCommand implements Runnable {
 
     private TrainConfig loadConfig(List<String> all) throws IOException {
         if (config != null) {
-            return TrainCommand.load(config, all);
+            return TrainConfig.load(config, all);
         }
         Path builtIn = Files.createTempFile("demo", ".yaml");
         try (InputStream in = DemoCommand.class.getResourceAsStream("demo.yaml")) {
@@ -113,10 +114,8 @@ final class DemoCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager()) {
             Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(run), manager);
             Map<String, MobileViT> models = new LinkedHashMap<>();
-            MobileViT.Builder b = MobileViT.builder().setVariant(cfg.model().variant())
-                    .optNumClasses(cfg.model().numClasses());
-            models.put("raw", EvalCommand.fromCheckpoint(b, manager, c, Checkpoint.Weights.RAW));
-            models.put("ema", EvalCommand.fromCheckpoint(b, manager, c, Checkpoint.Weights.EMA));
+            models.put("raw", c.model(Checkpoint.Weights.RAW, manager));
+            models.put("ema", c.model(Checkpoint.Weights.EMA, manager));
             ImageFolder val = ImageFolder.open(Path.of(cfg.data().root()).resolve("val"));
             Evaluator.Result r;
             try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.eval().resize(), cfg.eval().crop(),
@@ -147,7 +146,7 @@ final class DemoCommand implements Runnable {
                 evaluated.get("ema").top5()));
         s.append("run folder: ").append(output.resolve("run")).append('\n');
         s.append("plots: ").append(output.resolve("plots")).append(" (loss.png, lr.png, top1.png)\n");
-        mobilevit.data.AtomicFiles.writeString(output.resolve("summary.txt"), s.toString());
+        AtomicFiles.writeString(output.resolve("summary.txt"), s.toString());
         System.out.print(s);
     }
 }

@@ -102,18 +102,17 @@ final class EvalCommand implements Runnable {
             int crop = 256;
             Interpolation interpolationMode = Interpolation.BILINEAR;
             if (source.checkpoint != null) {
-                Checkpoint.Contents c = readCheckpoint(manager);
-                TrainConfig cfg = TrainConfig.fromYaml(c.configYaml());
+                Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
+                TrainConfig cfg = c.config();
                 numClasses = cfg.model().numClasses();
                 resize = cfg.eval().resize();
                 crop = cfg.eval().crop();
                 interpolationMode = cfg.data().interpolation();
-                MobileViT.Builder b = MobileViT.builder().setVariant(cfg.model().variant()).optNumClasses(numClasses);
                 if (which == null || which.ema) {
-                    models.put("ema", fromCheckpoint(b, manager, c, Checkpoint.Weights.EMA));
+                    models.put("ema", c.model(Checkpoint.Weights.EMA, manager));
                 }
                 if (which == null || which.raw) {
-                    models.put("raw", fromCheckpoint(b, manager, c, Checkpoint.Weights.RAW));
+                    models.put("raw", c.model(Checkpoint.Weights.RAW, manager));
                 }
             } else {
                 if (which != null) {
@@ -145,18 +144,6 @@ final class EvalCommand implements Runnable {
             printTable(result);
             writeReport(result, folder, split);
         }
-    }
-
-    private Checkpoint.Contents readCheckpoint(NDManager manager) {
-        return Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
-    }
-
-    /** A model holding a checkpoint's raw or EMA weights. */
-    static MobileViT fromCheckpoint(MobileViT.Builder b, NDManager manager, Checkpoint.Contents c,
-            Checkpoint.Weights which) {
-        MobileViT m = b.buildInitialized(manager, 0);
-        c.loadWeights(m, which);
-        return m;
     }
 
     private static void printTable(Evaluator.Result r) {

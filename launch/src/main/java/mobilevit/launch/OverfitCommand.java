@@ -5,10 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
-import mobilevit.evaluation.WeightsFile;
+import mobilevit.data.AtomicFiles;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 import mobilevit.model.UserError;
+import mobilevit.model.WeightsFile;
+import mobilevit.model.WeightsMismatchException;
 import mobilevit.trainer.ReplicaGroup;
 import mobilevit.trainer.TrainStep;
 
@@ -88,9 +90,8 @@ final class OverfitCommand implements Runnable {
             }
             NDArray y64 = y.toType(DataType.INT64, false);
             try {
-                StateDict.load(step.replicas().master(), WeightsFile.read(Args.existingFile("weights file", weights), manager),
-                        "weights file " + weights);
-            } catch (IllegalArgumentException e) {
+                WeightsFile.load(step.replicas().master(), Args.existingFile("weights file", weights));
+            } catch (WeightsMismatchException e) {
                 throw new UserError(e.getMessage());
             }
             step.adoptMasterWeights();
@@ -106,7 +107,8 @@ final class OverfitCommand implements Runnable {
             }
             if (output != null) {
                 try (NDManager scratch = manager.newSubManager()) {
-                    WeightsFile.write(StateDict.export(step.replicas().master(), scratch), output);
+                    NDList trained = StateDict.export(step.replicas().master(), scratch);
+                    AtomicFiles.write(output, out -> trained.encode(out, NDList.Encoding.SAFETENSORS));
                 }
                 System.out.println("wrote " + output);
             }

@@ -1,29 +1,32 @@
 package mobilevit.launch;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
+import ai.djl.MalformedModelException;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslateException;
 
 import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageDecoding;
 import mobilevit.data.ImageNetClasses;
 import mobilevit.data.Interpolation;
 import mobilevit.data.UnreadableImageException;
-import mobilevit.model.Autograd;
-import mobilevit.model.MobileViT;
+import mobilevit.evaluation.ImageClassifier;
 import mobilevit.model.UserError;
+import mobilevit.model.WeightsMismatchException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.IntStream;
 
-/** {@code predict}: the top-5 classes of images, with ImageNet names. */
+/** {@code predict}: the top-5 classes of images, with ImageNet names, through {@link ImageClassifier}. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Print the top-5 classes of each image (eval transform: shorter side 288, centre crop 256).")
 final class PredictCommand implements Runnable {
@@ -56,33 +59,39 @@ final class PredictCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        List<String> wnids = classes == 1000 ? ImageNetClasses.wnids() : null;
-        try (NDManager manager = NDManager.newBaseManager()) {
-            Autograd.setEnabled(false);
-            MobileViT model = Args.model(weights, Args.variant(variant), classes, manager);
-            int k = Math.min(top, classes);
+        // ImageNet's "wnid name" labels for a 1000-class head, else the class index
+        List<String> labels = classes == 1000 ? ImageNetClasses.labels()
+                : IntStream.range(0, classes).mapToObj(c -> "class " + c).toList();
+        int k = Math.min(top, classes);
+        try (ZooModel<Image, Classifications> model = ImageClassifier.criteria(Args.existingFile("weights file",
+                weights), Args.variant(variant), labels, k, transform).loadModel();
+                Predictor<Image, Classifications> predictor = model.newPredictor()) {
             for (Path image : images) {
-                float[] chw;
-                try {
-                    chw = transform.apply(ImageDecoding.read(Args.existingFile("image", image)));
-                } catch (UnreadableImageException e) {
-                    throw new UserError("cannot read image " + image + ": " + e.getMessage());
-                }
-                try (NDManager scope = manager.newSubManager()) {
-                    NDArray x = scope.create(chw, new Shape(1, 3, transform.crop(), transform.crop()));
-                    NDArray probs = model.forward(new ParameterStore(scope, false), new NDList(x), false)
-                            .singletonOrThrow().softmax(1);
-                    NDList best = probs.topK(k, 1, true, true);
-                    float[] p = best.get(0).toFloatArray();
-                    long[] c = best.get(1).toLongArray();
-                    System.out.println(image);
-                    for (int i = 0; i < k; i++) {
-                        String name = wnids != null ? wnids.get((int) c[i]) + " " + ImageNetClasses.name(wnids.get((int) c[i]))
-                                : "class " + c[i];
-                        System.out.printf(Locale.ROOT, "  %6.2f%%  %s%n", 100 * p[i], name);
-                    }
+                Classifications result = predictor.predict(read(image));
+                System.out.println(image);
+                for (Classifications.Classification c : result.topK(k)) {
+                    System.out.printf(Locale.ROOT, "  %6.2f%%  %s%n", 100 * c.getProbability(), c.getClassName());
                 }
             }
+        } catch (TranslateException e) {
+            // the weights are loaded with the first image (ImageClassifier.prepare)
+            if (e.getCause() instanceof UserError u) {
+                throw u;
+            }
+            if (e.getCause() instanceof WeightsMismatchException w) {
+                throw new UserError(w.getMessage());
+            }
+            throw new IllegalStateException("prediction failed: " + e.getMessage(), e);
+        } catch (ModelNotFoundException | MalformedModelException | IOException e) {
+            throw new IllegalStateException("cannot set up the model: " + e.getMessage(), e);
+        }
+    }
+
+    private static Image read(Path image) {
+        try {
+            return ImageClassifier.read(Args.existingFile("image", image));
+        } catch (UnreadableImageException e) {
+            throw new UserError("cannot read image " + image + ": " + e.getMessage());
         }
     }
 }

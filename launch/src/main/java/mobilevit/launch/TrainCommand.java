@@ -1,22 +1,17 @@
 package mobilevit.launch;
 
 import mobilevit.model.UserError;
-import mobilevit.trainer.CorruptCheckpointException;
 import mobilevit.trainer.MpiCluster;
-import mobilevit.trainer.NonFiniteLossException;
 import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /** {@code train}: the paper's training from a YAML config, resuming the run folder's latest checkpoint. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -57,19 +52,19 @@ final class TrainCommand implements Runnable {
         if (devices != null) {
             all.add("train.devices=" + quote(devices));
         }
-        TrainConfig cfg = load(config, all);
+        TrainConfig cfg = TrainConfig.load(config, all);
         Path out = output != null ? output : Path.of("runs", stem(config));
         if (initWeights != null && !Files.exists(initWeights)) {
             throw new UserError("--init-weights " + initWeights + " does not exist");
         }
         if (!Boolean.getBoolean(MPI_PROPERTY)) {
-            run(new Trainer(cfg, out, resume).initWeights(initWeights));
+            SaveOnStop.run(new Trainer(cfg, out, resume).initWeights(initWeights));
             return;
         }
         // An MPI job (launch/mobilevit saw mpirun's or srun's variables). A rank that fails exits
         // without MPI_Finalize and the launcher ends the others; only a finished run leaves MPI.
         MpiCluster cluster = joinMpi();
-        run(new Trainer(cfg, out, resume).initWeights(initWeights).cluster(cluster));
+        SaveOnStop.run(new Trainer(cfg, out, resume).initWeights(initWeights).cluster(cluster));
         cluster.close();
     }
 
@@ -98,42 +93,6 @@ final class TrainCommand implements Runnable {
                     + " srun --mpi=pmix (or mpirun)");
         }
         return cluster;
-    }
-
-    static TrainConfig load(Path file, List<String> overrides) {
-        return TrainConfig.load(Args.existingFile("config file", file), overrides);
-    }
-
-    /** Runs a trainer, saving a checkpoint when the process is asked to stop (SIGINT, SIGTERM). */
-    static Trainer.Summary run(Trainer trainer) {
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            trainer.requestStop();
-            try {
-                finished.await(10, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "save-on-exit");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return trainer.run();
-        } catch (NonFiniteLossException e) {
-            throw new UserError(e.getMessage() + "; nothing was saved after the last good checkpoint"
-                    + " (lower optim.lr or check the data)", 3);
-        } catch (CorruptCheckpointException e) {
-            throw new UserError("checkpoint refused: " + e.getMessage(), e.exitCode());
-        } catch (IOException e) {
-            throw new UserError("cannot write the run folder: " + e.getMessage()
-                    + "; the previous checkpoint is intact", 5);
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting; the hook has done its work
-            }
-        }
     }
 
     private static String quote(String s) {

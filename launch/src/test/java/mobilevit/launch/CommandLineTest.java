@@ -16,11 +16,11 @@ import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageDecoding;
 import mobilevit.data.ImageFolder;
 import mobilevit.data.SyntheticImageNet;
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
 import mobilevit.model.Variant;
+import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -131,6 +131,10 @@ class CommandLineTest {
         }
         Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs", tmp.resolve("none.jpg").toString())
                 .failsWithOneLine(2, "none.jpg does not exist");
+        // the weights reach the model with the first image, inside DJL's predictor
+        Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs", "--classes", "10",
+                fixture("preprocess/img_500x375.jpg").toString())
+                .failsWithOneLine(2, "does not fit MobileViT-XXS with 10 classes");
     }
 
     @Test

@@ -13,8 +13,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.SyntheticImageNet;
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.Npy;
+import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;

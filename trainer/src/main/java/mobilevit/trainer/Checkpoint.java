@@ -62,6 +62,23 @@ public final class Checkpoint {
             boolean ema = which == Weights.EMA;
             StateDict.load(model, ema ? ema() : raw(), dir.resolve(ema ? EMA : RAW).toString());
         }
+
+        /** The run's configuration, as the checkpoint saved it. */
+        public TrainConfig config() {
+            return TrainConfig.fromYaml(configYaml);
+        }
+
+        /**
+         * A model of the run's variant and classes in {@code manager}, holding the raw or the EMA
+         * weights (what {@code eval --checkpoint} and the demo evaluate).
+         */
+        public MobileViT model(Weights which, NDManager manager) {
+            ModelSection m = config().model();
+            MobileViT model = MobileViT.builder().setVariant(m.variant()).optNumClasses(m.numClasses())
+                    .buildInitialized(manager, 0);
+            loadWeights(model, which);
+            return model;
+        }
     }
 
     private Checkpoint() {}

@@ -4,9 +4,9 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
+import mobilevit.model.WeightsFile;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
+import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,15 +1,11 @@
-package mobilevit.evaluation;
+package mobilevit.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.data.AtomicFiles;
-import mobilevit.evaluation.weights.SafetensorsFile;
-import mobilevit.evaluation.weights.TorchSaveFile;
-import mobilevit.model.MobileViT;
-import mobilevit.model.StateDict;
-import mobilevit.model.UserError;
-import mobilevit.model.Variant;
+import mobilevit.model.weights.SafetensorsFile;
+import mobilevit.model.weights.TorchSaveFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +14,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
 
-/** Weight files: safetensors or torch.save, read with a clear error naming the file; safetensors written atomically. */
+/**
+ * Weights files (safetensors, or torch.save read without running its pickle) and the one way a
+ * model gets their weights: {@link #loadModel} builds a model and {@link #load} fills one that
+ * exists, both through {@link StateDict#load}, so every command and {@code ImageClassifier} accept
+ * the same files under the same names (CVNets or Hugging Face).
+ */
 public final class WeightsFile {
 
     /** Names that PyTorch's own weight files go by. */
@@ -69,24 +70,29 @@ public final class WeightsFile {
         }
     }
 
-    /** Writes named tensors as safetensors, atomically. */
-    public static void write(NDList tensors, Path file) throws IOException {
-        AtomicFiles.write(file, out -> tensors.encode(out, NDList.Encoding.SAFETENSORS));
+    /**
+     * Copies {@code file}'s weights into {@code model} (CVNets or Hugging Face names), read through
+     * a scratch manager on the CPU and converted to each parameter's type and device.
+     *
+     * @throws UserError if the file is unreadable
+     * @throws WeightsMismatchException listing every difference when it does not fit the model
+     */
+    public static void load(MobileViT model, Path file) {
+        try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
+            StateDict.load(model, read(file, scratch), "weights file " + file);
+        }
     }
 
     /**
-     * Builds a model of {@code variant} in {@code manager} and loads {@code file} into it (CVNets
-     * or Hugging Face names).
+     * Builds a model of {@code variant} in {@code manager} and loads {@code file} into it.
      *
      * @throws UserError if the file is unreadable
-     * @throws IllegalArgumentException if it does not fit the variant
+     * @throws WeightsMismatchException if it does not fit the variant
      */
     public static MobileViT loadModel(Path file, Variant variant, int numClasses, NDManager manager) {
         MobileViT model = MobileViT.builder().setVariant(variant).optNumClasses(numClasses)
                 .buildInitialized(manager, 0);
-        try (NDManager scratch = manager.newSubManager()) {
-            StateDict.load(model, read(file, scratch), "weights file " + file);
-        }
+        load(model, file);
         return model;
     }
 }

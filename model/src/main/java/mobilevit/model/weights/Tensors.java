@@ -1,4 +1,4 @@
-package mobilevit.evaluation.weights;
+package mobilevit.model.weights;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,4 @@
-package mobilevit.evaluation.weights;
+package mobilevit.model.weights;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,4 +1,4 @@
-package mobilevit.evaluation.weights;
+package mobilevit.model.weights;
 
 /** The callables a weights-only pickle may name and call (besides the storage types, which are never called). */
 enum TorchGlobal {

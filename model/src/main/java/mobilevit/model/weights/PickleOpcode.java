@@ -1,4 +1,4 @@
-package mobilevit.evaluation.weights;
+package mobilevit.model.weights;
 
 /**
  * Every opcode of Python's pickle protocols 0 to 5, under the names {@code pickletools} gives them,

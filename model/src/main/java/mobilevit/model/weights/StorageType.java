@@ -1,4 +1,4 @@
-package mobilevit.evaluation.weights;
+package mobilevit.model.weights;
 
 import ai.djl.ndarray.types.DataType;
 

@@ -1,4 +1,4 @@
-package mobilevit.evaluation.weights;
+package mobilevit.model.weights;
 
 import mobilevit.model.TorchXxsWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -16,10 +16,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import mobilevit.evaluation.WeightsFile;
 import mobilevit.model.UserError;
+import mobilevit.model.WeightsFile;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
