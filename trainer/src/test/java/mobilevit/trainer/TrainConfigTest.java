@@ -13,8 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,6 +52,21 @@ class TrainConfigTest {
         assertEquals(Precision.FP32, demo.train().precision());
         assertEquals(Precision.FP16, demo.with("train.precision=fp16").train().precision());
         assertNull(demo.data().root());
+    }
+
+    /** The three recipes, now short files extending configs/mobilevit.yaml, resolve to what their full files did. */
+    @ParameterizedTest
+    @ValueSource(strings = {"xxs", "xs", "s"})
+    void variantRecipesResolveAsTheirFullFilesDid(String variant) throws URISyntaxException, IOException {
+        String name = "mobilevit_" + variant + ".yaml";
+        Path before = Path.of(TrainConfigTest.class.getResource("before-extends/" + name).toURI());
+        assertTrue(Files.readString(CONFIGS.resolve(name)).contains("\nextends: mobilevit.yaml\n"), name);
+        assertEquals(TrainConfig.load(before, List.of()).toYaml(),
+                TrainConfig.load(CONFIGS.resolve(name), List.of()).toYaml(), name);
+        if (variant.equals("xxs")) {
+            assertEquals(TrainConfig.load(before, List.of()).toYaml(),
+                    TrainConfig.load(CONFIGS.resolve("mobilevit.yaml"), List.of()).toYaml(), "the base is XXS's recipe");
+        }
     }
 
     @Test
