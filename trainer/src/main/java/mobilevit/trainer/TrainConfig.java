@@ -9,22 +9,28 @@ import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
  * The training configuration: a YAML file of sections, one record each, whose components declare
  * their keys ({@link ConfigKey}); README.md's "Training on ImageNet" and {@code configs/} show them.
- * Unknown keys and bad values are refused with the full key path; {@code --set section.key=value}
- * overrides any key; {@link #toYaml()} gives the resolved configuration written into a run. The
- * defaults are the paper's recipe for MobileViT-XXS on 8 GPUs.
+ * A file may extend another ({@code extends: PATH}) and give only the keys that differ. Unknown keys
+ * and bad values are refused with the full key path; {@code --set section.key=value} overrides any
+ * key; {@link #toYaml()} gives the resolved configuration written into a run, complete and without
+ * {@code extends}. The defaults are the paper's recipe for MobileViT-XXS on 8 GPUs.
  */
 public record TrainConfig(ModelSection model, DataSection data, SamplerSection sampler, TrainSection train,
         OptimSection optim, ScheduleSection schedule, EvalSection eval) {
+
+    /** The top-level key naming a base file, the only one that is not a section. */
+    private static final String EXTENDS = "extends";
 
     /** Keys that change where a run goes (not how it is monitored or how fast it loads data). */
     private static final List<String> OPERATIONAL = List.of("data.root", "data.workers", "data.prefetch",
@@ -45,11 +51,52 @@ public record TrainConfig(ModelSection model, DataSection data, SamplerSection s
 
     /**
      * Reads a YAML file and applies {@code overrides} ({@code section.key=value}, the value
-     * parsed as YAML).
+     * parsed as YAML). A top-level {@code extends: PATH} (relative to the file's folder) names a
+     * base file, read the same way, whose values this file's override key by key.
      *
-     * @throws ConfigException naming the file and the first problem
+     * @throws ConfigException naming the file and the first problem: an unknown key or a bad
+     *     {@code extends} names the file it is in, a bad value the file loaded
      */
     public static TrainConfig load(Path file, List<String> overrides) {
+        Map<String, Object> values = read(file, List.of());
+        return naming(file, () -> resolve(values, overrides));
+    }
+
+    /** The flattened values of {@code file} over those of its base; {@code chain}: the files extending it. */
+    private static Map<String, Object> read(Path file, List<Path> chain) {
+        Map<Object, Object> sections = new LinkedHashMap<>(parse(file));
+        boolean extending = sections.containsKey(EXTENDS);
+        Object base = sections.remove(EXTENDS);
+        Map<String, Object> own = naming(file, () -> flatten(sections));
+        if (!extending) {
+            return own;
+        }
+        List<Path> files = new ArrayList<>(chain);
+        files.add(file);
+        Map<String, Object> values = read(naming(file, () -> basePath(file, base, files)), files);
+        values.putAll(own);
+        return values;
+    }
+
+    /** The file that {@code file}'s {@code extends} value names: it must exist and not be in {@code chain}. */
+    private static Path basePath(Path file, Object base, List<Path> chain) {
+        if (!(base instanceof String name)) {
+            throw new ConfigException(EXTENDS + " must be the path of a YAML file, got " + base);
+        }
+        Path path = file.resolveSibling(name);
+        if (!Files.exists(path)) {
+            throw new ConfigException(EXTENDS + ": base file " + path + " does not exist");
+        }
+        Path normal = path.toAbsolutePath().normalize();
+        if (chain.stream().anyMatch(f -> f.toAbsolutePath().normalize().equals(normal))) {
+            throw new ConfigException(EXTENDS + ": a cycle, " + chain.stream().map(Path::toString)
+                    .collect(Collectors.joining(" extends ")) + " extends " + path);
+        }
+        return path;
+    }
+
+    /** The mapping of sections that {@code file} holds (empty if the file is). */
+    private static Map<?, ?> parse(Path file) {
         String text;
         try {
             text = Files.readString(file);
@@ -68,8 +115,13 @@ public record TrainConfig(ModelSection model, DataSection data, SamplerSection s
         if (root != null && !(root instanceof Map)) {
             throw new ConfigException("config file " + file + " must be a mapping of sections");
         }
+        return root == null ? Map.of() : (Map<?, ?>) root;
+    }
+
+    /** {@code step}'s result, or its {@link ConfigException} with the message prefixed by {@code file}. */
+    private static <T> T naming(Path file, Supplier<T> step) {
         try {
-            return resolve(flatten(root), overrides);
+            return step.get();
         } catch (ConfigException e) {
             throw new ConfigException("config " + file + ": " + e.getMessage());
         }
@@ -79,11 +131,6 @@ public record TrainConfig(ModelSection model, DataSection data, SamplerSection s
     private static TrainConfig resolve(Map<String, Object> given, List<String> overrides) {
         List<String> known = paths();
         Map<String, Object> raw = new LinkedHashMap<>(given);
-        for (String path : raw.keySet()) {
-            if (!known.contains(path)) {
-                throw new ConfigException("unknown key " + path + knownKeysHint(path));
-            }
-        }
         for (String o : overrides) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
@@ -118,10 +165,16 @@ public record TrainConfig(ModelSection model, DataSection data, SamplerSection s
                 : " (known in this section: " + String.join(", ", siblings) + ")";
     }
 
-    /** The values of a parsed YAML file by {@code section.key} path. */
+    /** The values of a parsed YAML file by {@code section.key} path, every path a known key. */
     private static Map<String, Object> flatten(Object root) {
         Map<String, Object> out = new LinkedHashMap<>();
         flatten("", root == null ? Map.of() : (Map<?, ?>) root, out);
+        List<String> known = paths();
+        for (String path : out.keySet()) {
+            if (!known.contains(path)) {
+                throw new ConfigException("unknown key " + path + knownKeysHint(path));
+            }
+        }
         return out;
     }
 

@@ -1,6 +1,7 @@
 package mobilevit.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,8 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,6 +52,21 @@ class TrainConfigTest {
         assertEquals(Precision.FP32, demo.train().precision());
         assertEquals(Precision.FP16, demo.with("train.precision=fp16").train().precision());
         assertNull(demo.data().root());
+    }
+
+    /** The three recipes, now short files extending configs/mobilevit.yaml, resolve to what their full files did. */
+    @ParameterizedTest
+    @ValueSource(strings = {"xxs", "xs", "s"})
+    void variantRecipesResolveAsTheirFullFilesDid(String variant) throws URISyntaxException, IOException {
+        String name = "mobilevit_" + variant + ".yaml";
+        Path before = Path.of(TrainConfigTest.class.getResource("before-extends/" + name).toURI());
+        assertTrue(Files.readString(CONFIGS.resolve(name)).contains("\nextends: mobilevit.yaml\n"), name);
+        assertEquals(TrainConfig.load(before, List.of()).toYaml(),
+                TrainConfig.load(CONFIGS.resolve(name), List.of()).toYaml(), name);
+        if (variant.equals("xxs")) {
+            assertEquals(TrainConfig.load(before, List.of()).toYaml(),
+                    TrainConfig.load(CONFIGS.resolve("mobilevit.yaml"), List.of()).toYaml(), "the base is XXS's recipe");
+        }
     }
 
     @Test
@@ -106,5 +124,67 @@ class TrainConfigTest {
         assertTrue(assertThrows(ConfigException.class,
                 () -> TrainConfig.load(CONFIGS.resolve("demo.yaml"), List.of("epochs")))
                 .getMessage().contains("--set expects section.key=value"));
+    }
+
+    @Test
+    void aFileOverridesItsBaseKeyByKeyAndSetOverridesBoth() throws IOException {
+        write("base.yaml", "model:\n  num_classes: 7\ntrain:\n  epochs: 5\n  batch_size: 16\n");
+        write("sub/middle.yaml", "extends: ../base.yaml\ntrain:\n  epochs: 4\n");
+        Path child = write("child.yaml", "extends: sub/middle.yaml\ntrain:\n  epochs: 3\n");
+        TrainConfig c = TrainConfig.load(child, List.of());
+        assertEquals(3, c.train().epochs(), "the extending file's value");
+        assertEquals(16, c.train().batchSize(), "the base's value, two files up");
+        assertEquals(7, c.model().numClasses());
+        assertEquals(TrainConfig.defaults().optim(), c.optim(), "keys no file gives keep their defaults");
+        TrainConfig set = TrainConfig.load(child, List.of("train.epochs=2", "model.num_classes=4"));
+        assertEquals(2, set.train().epochs());
+        assertEquals(4, set.model().numClasses());
+        Path absolute = write("absolute.yaml", "extends: " + dir.resolve("base.yaml") + "\n");
+        assertEquals(5, TrainConfig.load(absolute, List.of()).train().epochs());
+        assertFalse(c.toYaml().contains("extends"), "the resolved config is complete");
+        assertEquals(c.toYaml(), TrainConfig.fromYaml(c.toYaml()).toYaml());
+        assertEquals("top-level key extends must be a section (model, data, sampler, train, optim, schedule, eval)",
+                assertThrows(ConfigException.class, () -> TrainConfig.fromYaml("extends: base.yaml\n")).getMessage());
+    }
+
+    @Test
+    void badExtendsGetsOneLineNamingTheFileAndTheChain() throws IOException {
+        Path missing = write("missing.yaml", "extends: nope.yaml\n");
+        assertEquals("config " + missing + ": extends: base file " + dir.resolve("nope.yaml") + " does not exist",
+                messageOf(missing));
+        assertEquals("config " + write("number.yaml", "extends: 3\n") + ": extends must be the path of a YAML file,"
+                + " got 3", messageOf(dir.resolve("number.yaml")));
+        assertEquals("config " + write("empty.yaml", "extends:\n") + ": extends must be the path of a YAML file,"
+                + " got null", messageOf(dir.resolve("empty.yaml")));
+        Path a = write("a.yaml", "extends: b.yaml\n");
+        Path b = write("b.yaml", "extends: ./a.yaml\n");
+        assertEquals("config " + b + ": extends: a cycle, " + a + " extends " + b + " extends "
+                + dir.resolve("./a.yaml"), messageOf(a));
+        Path self = write("self.yaml", "extends: self.yaml\n");
+        assertEquals("config " + self + ": extends: a cycle, " + self + " extends " + self, messageOf(self));
+    }
+
+    @Test
+    void problemsInTheBaseNameTheBaseAndBadValuesTheFileLoaded() throws IOException {
+        Path base = write("base.yaml", "train:\n  epoch: 3\n");
+        Path child = write("child.yaml", "extends: base.yaml\n");
+        assertEquals(messageOf(base), messageOf(child));
+        assertTrue(messageOf(child).startsWith("config " + base + ": unknown key train.epoch (known in this section:"
+                + " train.epochs, "), messageOf(child));
+        write("base.yaml", "train: [unclosed\n");
+        assertEquals(messageOf(base), messageOf(child));
+        assertTrue(messageOf(child).startsWith("config file " + base + " is not valid YAML: "), messageOf(child));
+        write("base.yaml", "train:\n  batch_size: many\n");
+        assertEquals("config " + child + ": train.batch_size must be an integer, got 'many'", messageOf(child));
+    }
+
+    private Path write(String name, String yaml) throws IOException {
+        Path f = dir.resolve(name);
+        Files.createDirectories(f.getParent());
+        return Files.writeString(f, yaml);
+    }
+
+    private static String messageOf(Path config) {
+        return assertThrows(ConfigException.class, () -> TrainConfig.load(config, List.of())).getMessage();
     }
 }
