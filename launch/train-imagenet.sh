@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # launch/train-imagenet.sh: the paper's ImageNet-1k pretraining on 8 GPUs.
-#   launch/train-imagenet.sh /data/imagenet [xxs|xs|s] [more train options, e.g. --set train.epochs=10]
+#   launch/train-imagenet.sh /data/imagenet [xxs|xs|s] [more train options, e.g. --devices gpu0-3]
 # IMAGENET_DIR holds train/<wnid>/*.JPEG and val/<wnid>/*.JPEG. The run folder is
 # runs/mobilevit_<variant>-imagenet; running the same command again resumes it.
 # GPU natives: see README, "Running on GPUs" (PYTORCH_FLAVOR, or launch/build-jni.sh offline).
@@ -29,5 +29,6 @@ done
 
 # Eight batches of 128 x 3 x 320 x 320 floats in flight need a few GB of heap besides the model.
 export MOBILEVIT_JAVA_OPTS="${MOBILEVIT_JAVA_OPTS:--Xmx48g}"
+# the recipe says devices: gpu0-7; a --devices among the options overrides it
 exec "$here/mobilevit" train --config "$root/configs/mobilevit_${variant}.yaml" --data "$data" \
-  --devices gpu0-7 --output "${MOBILEVIT_RUN_DIR:-runs/mobilevit_${variant}-imagenet}" "$@"
+  --output "${MOBILEVIT_RUN_DIR:-runs/mobilevit_${variant}-imagenet}" "$@"
