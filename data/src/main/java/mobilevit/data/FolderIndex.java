@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.AtomicFiles;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

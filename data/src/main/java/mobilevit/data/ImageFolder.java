@@ -3,6 +3,8 @@ package mobilevit.data;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import mobilevit.core.UserError;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,20 +45,20 @@ public final class ImageFolder {
     /**
      * Opens a split folder. {@code cacheFolder} holds the index cache (null: no cache).
      *
-     * @throws IllegalArgumentException when the folder is missing, has no class folders or no images
+     * @throws UserError when the folder is missing, has no class folders or no images
      */
     public static ImageFolder open(Path root, Path cacheFolder) {
         if (!Files.exists(root)) {
-            throw new IllegalArgumentException("image folder " + root + " does not exist");
+            throw new UserError("image folder " + root + " does not exist");
         }
         if (!Files.isDirectory(root)) {
-            throw new IllegalArgumentException("image folder " + root + " is not a folder");
+            throw new UserError("image folder " + root + " is not a folder");
         }
         Path absolute;
         try {
             absolute = root.toRealPath();
         } catch (IOException e) {
-            throw new IllegalArgumentException("image folder " + root + " cannot be read: " + e.getMessage());
+            throw new UserError("image folder " + root + " cannot be read: " + e.getMessage());
         }
         Path cacheFile = cacheFolder == null ? null : cacheFolder.resolve(cacheName(absolute));
         FolderIndex index = cacheFile == null ? null : FolderIndex.read(cacheFile, absolute);
@@ -65,7 +67,7 @@ public final class ImageFolder {
             try {
                 index = FolderIndex.walk(absolute, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()));
             } catch (IOException e) {
-                throw new IllegalArgumentException("image folder " + root + " cannot be read: " + e.getMessage());
+                throw new UserError("image folder " + root + " cannot be read: " + e.getMessage());
             }
             LOG.info("indexed {}: {} images in {} classes ({} ms)", absolute, index.files.length,
                     index.classes.size(), (System.nanoTime() - start) / 1_000_000);
@@ -78,10 +80,10 @@ public final class ImageFolder {
             }
         }
         if (index.classes.isEmpty()) {
-            throw new IllegalArgumentException("image folder " + root + " has no class subfolders");
+            throw new UserError("image folder " + root + " has no class subfolders");
         }
         if (index.files.length == 0) {
-            throw new IllegalArgumentException("image folder " + root + " has no images (files named *."
+            throw new UserError("image folder " + root + " has no images (files named *."
                     + String.join(", *.", FolderIndex.EXTENSIONS.stream().sorted().toList()) + ")");
         }
         for (int c = 0; c < index.classes.size(); c++) {

@@ -18,6 +18,10 @@ public enum Interpolation {
         return id;
     }
 
+    /**
+     * The constant of a configuration name. Like every choice's {@code parse}, an unknown name is an
+     * IllegalArgumentException, which the caller words for its key or option.
+     */
     public static Interpolation parse(String id) {
         for (Interpolation i : values()) {
             if (i.id.equals(id)) {

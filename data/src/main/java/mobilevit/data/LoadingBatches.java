@@ -3,6 +3,8 @@ package mobilevit.data;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import mobilevit.core.AtomicFiles;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -12,6 +12,9 @@ import org.opencv.core.Size;
 import org.opencv.imgcodecs.Imgcodecs;
 import org.opencv.imgproc.Imgproc;
 
+import mobilevit.core.FileTrees;
+import mobilevit.core.UserError;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,7 +55,7 @@ public final class SyntheticImageNet {
 
         public ImageSize {
             if (height < 16 || width < 16 || height > 8192 || width > 8192) {
-                throw new IllegalArgumentException("image size must be 16 to 8192 pixels a side, got " + width + "x"
+                throw new UserError("image size must be 16 to 8192 pixels a side, got " + width + "x"
                         + height);
             }
         }
@@ -63,7 +66,7 @@ public final class SyntheticImageNet {
             if (parts.length == 2 && parts[0].matches("[0-9]{1,5}") && parts[1].matches("[0-9]{1,5}")) {
                 return new ImageSize(Integer.parseInt(parts[1]), Integer.parseInt(parts[0]));
             }
-            throw new IllegalArgumentException("image size must be WIDTHxHEIGHT, e.g. 500x375, got '" + widthByHeight + "'");
+            throw new UserError("image size must be WIDTHxHEIGHT, e.g. 500x375, got '" + widthByHeight + "'");
         }
     }
 
@@ -73,7 +76,7 @@ public final class SyntheticImageNet {
      * Generates the dataset into {@code output}, which must not exist or be an empty folder, with
      * images of random sizes (200 to 500 pixels a side).
      *
-     * @throws IllegalArgumentException on bad counts or a non-empty output
+     * @throws UserError on bad counts or a non-empty output
      */
     public static void generate(Path output, int classes, int trainPerClass, int valPerClass, long seed)
             throws IOException {
@@ -84,11 +87,11 @@ public final class SyntheticImageNet {
     public static void generate(Path output, int classes, int trainPerClass, int valPerClass, long seed,
                                 ImageSize size) throws IOException {
         if (classes < 1 || trainPerClass < 1 || valPerClass < 0) {
-            throw new IllegalArgumentException("need at least 1 class and 1 training image per class, got "
+            throw new UserError("need at least 1 class and 1 training image per class, got "
                     + classes + " classes, " + trainPerClass + " train and " + valPerClass + " val per class");
         }
         if (Files.exists(output) && !isEmptyFolder(output)) {
-            throw new IllegalArgumentException("output " + output + " exists and is not an empty folder");
+            throw new UserError("output " + output + " exists and is not an empty folder");
         }
         OpenCv.load();
         Path absolute = output.toAbsolutePath();

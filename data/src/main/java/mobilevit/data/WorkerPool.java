@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.DaemonThreads;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;

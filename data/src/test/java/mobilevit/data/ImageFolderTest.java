@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.UserError;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,7 +70,8 @@ class ImageFolderTest {
     }
 
     private static void assertMessage(Path root, String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ImageFolder.open(root, null));
+        UserError e = assertThrows(UserError.class, () -> ImageFolder.open(root, null));
+        assertEquals(UserError.BAD_INPUT, e.exitCode());
         assertTrue(e.getMessage().contains(root.toString()) && e.getMessage().contains(text), e.getMessage());
         assertEquals(-1, e.getMessage().indexOf('\n'));
     }

@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.UserError;
+
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -102,8 +104,10 @@ class SyntheticImageNetTest {
     void refusesANonEmptyOutput() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("full"));
         Files.writeString(out.resolve("keep.txt"), "x");
-        assertThrows(IllegalArgumentException.class, () -> SyntheticImageNet.generate(out, 2, 2, 1, 0));
-        assertThrows(IllegalArgumentException.class, () -> SyntheticImageNet.generate(tmp.resolve("z"), 0, 2, 1, 0));
+        assertEquals("output " + out + " exists and is not an empty folder",
+                assertThrows(UserError.class, () -> SyntheticImageNet.generate(out, 2, 2, 1, 0)).getMessage());
+        assertEquals("need at least 1 class and 1 training image per class, got 0 classes, 2 train and 1 val per class",
+                assertThrows(UserError.class, () -> SyntheticImageNet.generate(tmp.resolve("z"), 0, 2, 1, 0)).getMessage());
     }
 
     /** Normalised 18-bin hue histogram of the saturated pixels. */

@@ -1,6 +1,5 @@
 package mobilevit.evaluation;
 
-import mobilevit.model.TorchXxsWeights;
 import static mobilevit.model.TensorAssert.fixture;
 import static mobilevit.model.TensorAssert.npy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -21,6 +20,7 @@ import ai.djl.training.ParameterStore;
 import mobilevit.data.ImageNetClasses;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
+import mobilevit.model.TorchXxsWeights;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 

@@ -4,15 +4,15 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.model.WeightsFile;
-import mobilevit.model.WeightsMismatchException;
-
+import mobilevit.core.UserError;
+import mobilevit.data.Interpolation;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
 import mobilevit.model.Precision;
-import mobilevit.model.UserError;
 import mobilevit.model.Variant;
+import mobilevit.model.WeightsFile;
+import mobilevit.model.WeightsMismatchException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +28,15 @@ final class Args {
     static Variant variant(String name) {
         try {
             return Variant.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** Parses {@code bilinear} or {@code bilinear-antialias}. */
+    static Interpolation interpolation(String name) {
+        try {
+            return Interpolation.parse(name);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

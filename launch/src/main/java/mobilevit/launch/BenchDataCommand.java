@@ -7,9 +7,10 @@ import ai.djl.modality.cv.transform.ToTensor;
 import ai.djl.ndarray.NDManager;
 import ai.djl.translate.TranslateException;
 
+import mobilevit.core.FileTrees;
+import mobilevit.core.UserError;
 import mobilevit.data.Batch;
 import mobilevit.data.Batches;
-import mobilevit.data.FileTrees;
 import mobilevit.data.ImageFolder;
 import mobilevit.data.Interpolation;
 import mobilevit.data.JpegDecoder;
@@ -19,7 +20,6 @@ import mobilevit.data.ScaleTable;
 import mobilevit.data.SyntheticImageNet;
 import mobilevit.data.TrainLoader;
 import mobilevit.data.TrainTransform;
-import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -103,12 +103,7 @@ final class BenchDataCommand implements Runnable {
     private record Speeds(double[] perScale, double all) {}
 
     private void run(Path split, Path indexCache) throws IOException {
-        ImageFolder folder;
-        try {
-            folder = ImageFolder.open(split, indexCache);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+        ImageFolder folder = ImageFolder.open(split, indexCache);
         if (JpegDecoder.best() != JpegDecoder.TURBOJPEG) {
             System.out.println("warning: libturbojpeg.so.0 is not installed (apt-get install libturbojpeg0), so the "
                     + "turbo path decodes with OpenCV too");

@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 
+import mobilevit.core.UserError;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
-import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 import mobilevit.trainer.ReplicaGroup;
 import mobilevit.trainer.TrainStep;

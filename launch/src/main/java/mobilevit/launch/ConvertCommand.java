@@ -3,8 +3,7 @@ package mobilevit.launch;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.data.AtomicFiles;
-import mobilevit.model.UserError;
+import mobilevit.core.UserError;
 import mobilevit.model.WeightsFile;
 
 import picocli.CommandLine.Command;
@@ -31,7 +30,7 @@ final class ConvertCommand implements Runnable {
         Args.existingFile("weights file", weights);
         try (NDManager manager = NDManager.newBaseManager()) {
             NDList tensors = WeightsFile.read(weights, manager);
-            AtomicFiles.write(output, out -> tensors.encode(out, NDList.Encoding.SAFETENSORS));
+            WeightsFile.write(tensors, output);
             long elements = tensors.stream().mapToLong(a -> a.getShape().size()).sum();
             System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %d values%n", output, tensors.size(), elements);
         } catch (IOException e) {

@@ -2,7 +2,8 @@ package mobilevit.launch;
 
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
+import mobilevit.core.UserError;
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
@@ -10,7 +11,6 @@ import mobilevit.data.SyntheticImageNet;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
-import mobilevit.model.UserError;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
 import mobilevit.trainer.EpochMetrics;

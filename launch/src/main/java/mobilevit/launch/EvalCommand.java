@@ -5,7 +5,8 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
+import mobilevit.core.UserError;
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
@@ -13,7 +14,6 @@ import mobilevit.data.Interpolation;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
-import mobilevit.model.UserError;
 import mobilevit.model.Variant;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
@@ -89,12 +89,7 @@ final class EvalCommand implements Runnable {
         if (!Files.isDirectory(data)) {
             throw new UserError("data folder " + data + (Files.exists(data) ? " is not a folder" : " does not exist"));
         }
-        ImageFolder folder;
-        try {
-            folder = ImageFolder.open(split);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+        ImageFolder folder = ImageFolder.open(split);
         try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
             Map<String, MobileViT> models = new LinkedHashMap<>();
             int numClasses;
@@ -128,11 +123,7 @@ final class EvalCommand implements Runnable {
                         + numClasses);
             }
             if (interpolation != null) {
-                try {
-                    interpolationMode = Interpolation.parse(interpolation);
-                } catch (IllegalArgumentException e) {
-                    throw new UserError(e.getMessage());
-                }
+                interpolationMode = Args.interpolation(interpolation);
             }
             Evaluator.Result result;
             ProgressBar bar = new ProgressBar("eval");

@@ -8,11 +8,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
+import mobilevit.core.UserError;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
-import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -5,10 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.UserError;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
-import mobilevit.model.UserError;
 import mobilevit.model.WeightsFile;
 import mobilevit.model.WeightsMismatchException;
 import mobilevit.trainer.ReplicaGroup;
@@ -107,8 +106,7 @@ final class OverfitCommand implements Runnable {
             }
             if (output != null) {
                 try (NDManager scratch = manager.newSubManager()) {
-                    NDList trained = StateDict.export(step.replicas().master(), scratch);
-                    AtomicFiles.write(output, out -> trained.encode(out, NDList.Encoding.SAFETENSORS));
+                    WeightsFile.write(StateDict.export(step.replicas().master(), scratch), output);
                 }
                 System.out.println("wrote " + output);
             }

@@ -8,12 +8,11 @@ import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 
+import mobilevit.core.UserError;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageNetClasses;
-import mobilevit.data.Interpolation;
 import mobilevit.data.UnreadableImageException;
 import mobilevit.evaluation.ImageClassifier;
-import mobilevit.model.UserError;
 import mobilevit.model.WeightsMismatchException;
 
 import picocli.CommandLine.Command;
@@ -53,12 +52,7 @@ final class PredictCommand implements Runnable {
     public void run() {
         Args.positive("--classes", classes);
         Args.positive("--top", top);
-        EvalTransform transform;
-        try {
-            transform = new EvalTransform(288, 256, Interpolation.parse(interpolation));
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+        EvalTransform transform = new EvalTransform(288, 256, Args.interpolation(interpolation));
         // ImageNet's "wnid name" labels for a 1000-class head, else the class index
         List<String> labels = classes == 1000 ? ImageNetClasses.labels()
                 : IntStream.range(0, classes).mapToObj(c -> "class " + c).toList();

@@ -4,13 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
+import mobilevit.core.UserError;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageDecoding;
 import mobilevit.data.Interpolation;
 import mobilevit.data.UnreadableImageException;
 import mobilevit.model.Npy;
-import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,12 +37,7 @@ final class PreprocessCommand implements Runnable {
 
     @Override
     public void run() {
-        Interpolation mode;
-        try {
-            mode = Interpolation.parse(interpolation);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+        Interpolation mode = Args.interpolation(interpolation);
         EvalTransform transform = new EvalTransform(288, 256, mode);
         float[] values;
         try {

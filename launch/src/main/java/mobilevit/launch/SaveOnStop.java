@@ -1,6 +1,6 @@
 package mobilevit.launch;
 
-import mobilevit.model.UserError;
+import mobilevit.core.UserError;
 import mobilevit.trainer.CorruptCheckpointException;
 import mobilevit.trainer.NonFiniteLossException;
 import mobilevit.trainer.Trainer;

@@ -1,7 +1,7 @@
 package mobilevit.launch;
 
+import mobilevit.core.UserError;
 import mobilevit.data.SyntheticImageNet;
-import mobilevit.model.UserError;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,8 +48,6 @@ final class SynthCommand implements Runnable {
         try {
             SyntheticImageNet.ImageSize size = imageSize == null ? null : SyntheticImageNet.ImageSize.parse(imageSize);
             SyntheticImageNet.generate(output, classes, trainPerClass, valPerClass, seed, size);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
         } catch (IOException e) {
             throw new UserError("cannot write " + output + ": " + e.getMessage(), 1);
         }

@@ -1,6 +1,6 @@
 package mobilevit.launch;
 
-import mobilevit.model.UserError;
+import mobilevit.core.UserError;
 import mobilevit.trainer.MpiCluster;
 import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;

@@ -3,7 +3,7 @@ package mobilevit.launch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import mobilevit.model.UserError;
+import mobilevit.core.UserError;
 import mobilevit.trainer.ConfigException;
 import mobilevit.trainer.CorruptCheckpointException;
 

@@ -1,6 +1,5 @@
 package mobilevit.launch;
 
-import mobilevit.model.TorchXxsWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +13,7 @@ import com.google.gson.JsonParser;
 
 import mobilevit.data.SyntheticImageNet;
 import mobilevit.model.Npy;
+import mobilevit.model.TorchXxsWeights;
 import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.api.BeforeAll;

@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
+import mobilevit.core.AtomicFiles;
+import mobilevit.core.UserError;
 import mobilevit.model.weights.SafetensorsFile;
 import mobilevit.model.weights.TorchSaveFile;
 
@@ -15,7 +17,8 @@ import java.nio.file.Path;
 import java.util.regex.Pattern;
 
 /**
- * Weights files (safetensors, or torch.save read without running its pickle) and the one way a
+ * Weights files (safetensors, or torch.save read without running its pickle; written as
+ * safetensors) and the one way a
  * model gets their weights: {@link #loadModel} builds a model and {@link #load} fills one that
  * exists, both through {@link StateDict#load}, so every command and {@code ImageClassifier} accept
  * the same files under the same names (CVNets or Hugging Face).
@@ -68,6 +71,11 @@ public final class WeightsFile {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read weights file " + file + ": " + e.getMessage());
         }
+    }
+
+    /** Writes named tensors as safetensors, atomically (temp file, fsync, rename). */
+    public static void write(NDList tensors, Path file) throws IOException {
+        AtomicFiles.write(file, out -> tensors.encode(out, NDList.Encoding.SAFETENSORS));
     }
 
     /**

@@ -9,10 +9,11 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
-import mobilevit.data.AtomicFiles;
-import mobilevit.data.FileTrees;
+import mobilevit.core.AtomicFiles;
+import mobilevit.core.FileTrees;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
+import mobilevit.model.WeightsFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -90,9 +91,9 @@ public final class Checkpoint {
         Files.createDirectories(parent);
         Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".");
         try {
-            AtomicFiles.write(tmp.resolve(RAW), out -> raw.encode(out, NDList.Encoding.SAFETENSORS));
-            AtomicFiles.write(tmp.resolve(EMA), out -> ema.encode(out, NDList.Encoding.SAFETENSORS));
-            AtomicFiles.write(tmp.resolve(OPTIMIZER), out -> optimizer.encode(out, NDList.Encoding.SAFETENSORS));
+            WeightsFile.write(raw, tmp.resolve(RAW));
+            WeightsFile.write(ema, tmp.resolve(EMA));
+            WeightsFile.write(optimizer, tmp.resolve(OPTIMIZER));
             AtomicFiles.writeString(tmp.resolve(STATE), GSON.toJson(state));
             AtomicFiles.writeString(tmp.resolve(CONFIG), configYaml);
             JsonObject files = new JsonObject();

@@ -6,7 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

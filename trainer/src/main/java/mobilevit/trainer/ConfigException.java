@@ -1,6 +1,6 @@
 package mobilevit.trainer;
 
-import mobilevit.model.UserError;
+import mobilevit.core.UserError;
 
 /** A configuration that cannot be used; the message is one line naming the key and the value (exit code 2). */
 public final class ConfigException extends UserError {

@@ -1,6 +1,6 @@
 package mobilevit.trainer;
 
-import mobilevit.model.UserError;
+import mobilevit.core.UserError;
 
 /** A checkpoint that is incomplete or damaged; the message names the folder and the file (exit code 4). */
 public final class CorruptCheckpointException extends UserError {

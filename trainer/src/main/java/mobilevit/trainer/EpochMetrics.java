@@ -4,7 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

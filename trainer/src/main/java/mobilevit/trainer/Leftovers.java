@@ -1,6 +1,6 @@
 package mobilevit.trainer;
 
-import mobilevit.data.FileTrees;
+import mobilevit.core.FileTrees;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package mobilevit.trainer;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.PairList;
 
-import mobilevit.data.DaemonThreads;
+import mobilevit.core.DaemonThreads;
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
 import mobilevit.model.MobileViT;

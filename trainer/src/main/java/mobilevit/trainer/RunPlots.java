@@ -25,7 +25,7 @@ public final class RunPlots {
     /** The files written, in {@code plots/} of a run folder unless told otherwise. */
     public static final List<String> FILES = List.of("loss.png", "lr.png", "top1.png");
 
-    /** What {@link mobilevit.data.AtomicFiles} leaves of a chart when the process is killed while writing it. */
+    /** What {@link mobilevit.core.AtomicFiles} leaves of a chart when the process is killed while writing it. */
     private static final Pattern LEFTOVER = Pattern.compile("\\.[a-z0-9]+\\.png\\.\\d+\\.tmp");
 
     private RunPlots() {}

@@ -1,14 +1,13 @@
 package mobilevit.trainer;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 
 import com.google.gson.JsonObject;
 
-import mobilevit.data.AtomicFiles;
+import mobilevit.core.AtomicFiles;
 import mobilevit.data.Batch;
 import mobilevit.data.Batches;
 import mobilevit.data.EvalLoader;
@@ -23,7 +22,6 @@ import mobilevit.evaluation.Evaluator;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
-import mobilevit.model.UserError;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -193,8 +191,8 @@ public final class Trainer {
             Files.createDirectories(output);
             AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
         }
-        ImageFolder trainSet = images(root, "train");
-        ImageFolder valSet = images(root, "val");
+        ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
+        ImageFolder valSet = ImageFolder.open(root.resolve("val"));
         checkClasses(trainSet, valSet);
         MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
         TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(),
@@ -298,15 +296,6 @@ public final class Trainer {
         return Path.of(cfg.data().root());
     }
 
-    /** The folder {@code split} of {@code root}; one that is missing or holds no images is bad input. */
-    private static ImageFolder images(Path root, String split) {
-        try {
-            return ImageFolder.open(root.resolve(split));
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
-    }
-
     /** This process's devices: train.devices, refused when it names GPUs the machine lacks. */
     private List<Device> devices() {
         try {
@@ -334,7 +323,7 @@ public final class Trainer {
 
     /** Optimizer steps of the whole run. */
     public long plannedSteps() {
-        return steps(sampler(images(dataRoot(), "train"), devices().size() * cluster.size()));
+        return steps(sampler(ImageFolder.open(dataRoot().resolve("train")), devices().size() * cluster.size()));
     }
 
     private void checkClasses(ImageFolder train, ImageFolder val) {

@@ -1,6 +1,5 @@
 package mobilevit.trainer;
 
-import mobilevit.model.TorchXxsWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,12 +9,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.model.MobileViT;
+import mobilevit.model.TorchXxsWeights;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.Map;

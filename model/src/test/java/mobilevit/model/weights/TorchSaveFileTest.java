@@ -1,6 +1,5 @@
 package mobilevit.model.weights;
 
-import mobilevit.model.TorchXxsWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,7 +15,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import mobilevit.model.UserError;
+import mobilevit.core.UserError;
+import mobilevit.model.TorchXxsWeights;
 import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.params.ParameterizedTest;

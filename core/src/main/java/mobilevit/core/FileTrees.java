@@ -1,4 +1,4 @@
-package mobilevit.data;
+package mobilevit.core;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package mobilevit.data;
+package mobilevit.core;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;

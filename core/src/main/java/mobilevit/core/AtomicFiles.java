@@ -1,4 +1,4 @@
-package mobilevit.data;
+package mobilevit.core;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;

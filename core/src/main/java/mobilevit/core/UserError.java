@@ -1,4 +1,4 @@
-package mobilevit.model;
+package mobilevit.core;
 
 /**
  * Bad input (a configuration, a command-line value, a data folder, a weights file, a checkpoint):
