@@ -13,7 +13,8 @@ import ai.djl.util.PairList;
 
 /**
  * CVNets' {@code ConvLayer}: a bias-free convolution, optionally followed by BatchNorm and Swish.
- * Under {@link Precision#FP16} the convolution computes in float16 and BatchNorm in float32.
+ * Under {@link Precision#FP16} the convolution computes in float16 and BatchNorm in float32; on a
+ * CPU the float16 convolution runs on float32 kernels ({@link Precision#emulatesFloat16}).
  * Children are named {@code block.conv} and {@code block.norm} so that parameter paths equal the
  * reference state dict ({@code conv_1.block.conv.weight}).
  */
@@ -25,6 +26,9 @@ public final class ConvLayer extends AbstractBlock {
     }
 
     private final Conv2d conv;
+    private final Shape stride;
+    private final Shape padding;
+    private final int groups;
     private final BatchNorm norm;
     private final boolean activation;
 
@@ -37,11 +41,14 @@ public final class ConvLayer extends AbstractBlock {
      */
     private ConvLayer(int out, int kernel, int stride, int groups, Tail tail) {
         int pad = (kernel - 1) / 2;
+        this.stride = new Shape(stride, stride);
+        this.padding = new Shape(pad, pad);
+        this.groups = groups;
         conv = addChildBlock("block.conv", Conv2d.builder()
                 .setFilters(out)
                 .setKernelShape(new Shape(kernel, kernel))
-                .optStride(new Shape(stride, stride))
-                .optPadding(new Shape(pad, pad))
+                .optStride(this.stride)
+                .optPadding(padding)
                 .optGroups(groups)
                 .optBias(false)
                 .build());
@@ -79,12 +86,32 @@ public final class ConvLayer extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList x = conv.forward(ps, new NDList(Precision.forCompute(inputs.singletonOrThrow(), params)), training,
-                params);
+        NDArray in = Precision.forCompute(inputs.singletonOrThrow(), params);
+        NDList x = Precision.emulatesFloat16(in) ? new NDList(convolveOnFloat32Kernels(ps, in, training))
+                : conv.forward(ps, new NDList(in), training, params);
         if (norm != null) {
             x = norm.forward(ps, new NDList(Precision.forNormalisation(x.singletonOrThrow())), training, params);
         }
         return activation ? new NDList(swish(x.singletonOrThrow())) : x;
+    }
+
+    private NDArray convolveOnFloat32Kernels(ParameterStore ps, NDArray x16, boolean training) {
+        NDArray w16 = ps.getValue(conv.getParameters().get("weight"), x16.getDevice(), training);
+        return convolveOnFloat32Kernels(x16, w16, stride, padding, groups);
+    }
+
+    /**
+     * The float16 convolution of {@code x16} by {@code w16} computed as PyTorch's cuDNN
+     * convolutions compute float16 (float16 operands, float32 accumulation, a float16 result), with
+     * float32 kernels: the operands are cast up exactly and the result is rounded to float16, all
+     * recorded, so the backward's gradients are rounded to float16 the same way.
+     */
+    static NDArray convolveOnFloat32Kernels(NDArray x16, NDArray w16, Shape stride, Shape padding, int groups) {
+        NDManager scope = x16.getManager();
+        NDArray y = Conv2d.conv2d(Autograd.castRecorded(x16, DataType.FLOAT32, scope),
+                Autograd.castRecorded(w16, DataType.FLOAT32, scope), null, stride, padding, new Shape(1, 1), groups)
+                .singletonOrThrow();
+        return Autograd.castRecorded(y, DataType.FLOAT16, scope);
     }
 
     /** Swish / SiLU: x * sigmoid(x). */

@@ -1,5 +1,6 @@
 package mobilevit.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.PairList;
@@ -46,6 +47,16 @@ public enum Precision {
         return of(params) == FP16 && x.getDataType() == DataType.FLOAT32
                 ? Autograd.castRecorded(x, DataType.FLOAT16, x.getManager())
                 : x;
+    }
+
+    /**
+     * Whether a float16 convolution of {@code x} runs on float32 kernels ({@code ConvLayer}): on a
+     * CPU, where libtorch's float16 convolution backward is 12 to 220 times slower than its float32
+     * one (no float16 kernels on CPUs without AVX512-FP16; README, "Mixed precision"). On a GPU the
+     * float16 kernels run.
+     */
+    static boolean emulatesFloat16(NDArray x) {
+        return x.getDataType() == DataType.FLOAT16 && x.getDevice().getDeviceType().equals(Device.Type.CPU);
     }
 
     /** {@code x} as a normalisation, softmax or loss takes it: float16 becomes float32. */
