@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.SplitMix64;
+
 import java.util.SplittableRandom;
 
 /**
@@ -20,7 +22,7 @@ public final class Seeds {
     public static long mix(long... parts) {
         long h = 0x6A09E667F3BCC909L;
         for (long p : parts) {
-            h = finalise(h + 0x9E3779B97F4A7C15L + p);
+            h = SplitMix64.finalise(h + SplitMix64.GAMMA + p);
         }
         return h;
     }
@@ -28,15 +30,5 @@ public final class Seeds {
     /** A generator seeded by the parts. */
     public static SplittableRandom random(long... parts) {
         return new SplittableRandom(mix(parts));
-    }
-
-    /**
-     * SplitMix64's finaliser (Steele, Lea and Flood, 2014): a bijective 64-bit mix. The project's
-     * one copy; the trainer derives its dropout seeds with it too.
-     */
-    public static long finalise(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

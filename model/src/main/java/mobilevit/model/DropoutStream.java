@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.PairList;
 
-import java.util.SplittableRandom;
+import mobilevit.core.SplitMix64;
 
 /**
  * Where the dropout masks of one training forward of one replica come from.
@@ -25,15 +25,16 @@ public final class DropoutStream {
 
     private static final Object GENERATOR_LOCK = new Object();
 
-    /** The JDK's SplitMix64: draw k reseeds with finalise(seed + k * 0x9E3779B97F4A7C15). */
-    private final SplittableRandom drawSeeds;
+    private final long seed;
+    /** Draws so far: draw k reseeds with SplitMix64's value k. */
+    private long draws;
 
     /**
      * A stream for one forward; {@code seed} should already mix run seed, step and replica (the
      * trainer derives it from the three).
      */
     public DropoutStream(long seed) {
-        this.drawSeeds = new SplittableRandom(seed);
+        this.seed = seed;
     }
 
     /** Drops elements of {@code x} with probability {@code rate} in training (scaling the rest). */
@@ -50,7 +51,7 @@ public final class DropoutStream {
 
     /** The generator seed of the next draw. */
     long nextDrawSeed() {
-        return drawSeeds.nextLong();
+        return SplitMix64.value(seed, ++draws);
     }
 
     private NDArray next(NDArray x, float rate) {

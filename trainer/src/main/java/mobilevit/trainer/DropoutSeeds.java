@@ -1,6 +1,6 @@
 package mobilevit.trainer;
 
-import mobilevit.data.Seeds;
+import mobilevit.core.SplitMix64;
 
 /**
  * The seed of a training forward's dropout masks ({@link mobilevit.model.DropoutStream}): a
@@ -17,6 +17,6 @@ final class DropoutSeeds {
      * seeded {@code runSeed}.
      */
     static long of(long runSeed, long step, int replica, int micro) {
-        return Seeds.finalise(Seeds.finalise(Seeds.finalise(runSeed) ^ step) ^ (replica | (long) micro << 32));
+        return SplitMix64.finalise(SplitMix64.finalise(SplitMix64.finalise(runSeed) ^ step) ^ (replica | (long) micro << 32));
     }
 }
