@@ -74,9 +74,7 @@ public final class Checkpoint {
          * weights (what {@code eval --checkpoint} and the demo evaluate).
          */
         public MobileViT model(Weights which, NDManager manager) {
-            ModelSection m = config().model();
-            MobileViT model = MobileViT.builder().setVariant(m.variant()).optNumClasses(m.numClasses())
-                    .buildInitialized(manager, 0);
+            MobileViT model = config().model().builder().buildInitialized(manager, 0);
             loadWeights(model, which);
             return model;
         }

@@ -1,5 +1,6 @@
 package mobilevit.trainer;
 
+import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
 
 /** Section {@code model}: which MobileViT, and its head. */
@@ -12,4 +13,12 @@ public record ModelSection(
         double classifierDropout,
         @ConfigKey(byDefault = "null", min = 0, below = 1,
                 doc = "dropout in the transformers (null: the variant's CVNets v0.1 value)")
-        Double transformerDropout) {}
+        Double transformerDropout) {
+
+    /** The model this section describes (the trainer's, and the one a checkpoint's weights load into). */
+    public MobileViT.Builder builder() {
+        MobileViT.Builder b = MobileViT.builder().setVariant(variant).optNumClasses(numClasses)
+                .optClassifierDropout((float) classifierDropout);
+        return transformerDropout == null ? b : b.optTransformerDropout(transformerDropout.floatValue());
+    }
+}

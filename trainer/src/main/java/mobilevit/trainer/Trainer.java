@@ -197,12 +197,7 @@ public final class Trainer {
         MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
         TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(),
                 TrainTransform.Decoding.REDUCED);
-        ModelSection m = cfg.model();
-        MobileViT.Builder model = MobileViT.builder().setVariant(m.variant()).optNumClasses(m.numClasses())
-                .optClassifierDropout((float) m.classifierDropout());
-        if (m.transformerDropout() != null) {
-            model.optTransformerDropout(m.transformerDropout().floatValue());
-        }
+        MobileViT.Builder model = cfg.model().builder();
         long totalSteps = steps(sampler);
         ScheduleSection s = cfg.schedule();
         LearningRate schedule = new LearningRate(cfg.optim().lr(), s.minLr(), s.warmupInitLr(), s.warmupIterations(),
