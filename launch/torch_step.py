@@ -13,9 +13,17 @@ line is name=value pairs; without torch it prints a `skip:` line and torch_train
 import argparse
 import json
 import math
+import os
 import struct
 import sys
 import time
+
+# torch parallelises its ops on its own OpenMP threads (--threads). Debian's libopenblas0-pthread
+# would start as many threads again inside each BLAS call, which then contend with torch's for the
+# same cores: at batch 2, 64x64 on 2 cores, 2 threads gave 93 ms a step against 39 ms with
+# OpenBLAS on one thread (no change at batch 16, 256x256, where oneDNN does the convolutions).
+# PyTorch's own wheels use MKL on torch's OpenMP threads, which this mirrors. Set before torch loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 try:
     import numpy as np

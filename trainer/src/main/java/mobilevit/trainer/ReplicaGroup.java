@@ -27,11 +27,12 @@ import java.util.concurrent.Future;
 
 /**
  * N full model copies, one per device, each with its state in flat buffers ({@link FlatState}).
- * {@link #accumulate} runs forward and backward of every replica's shard in parallel (one thread
- * per replica) into each replica's flat gradient, {@link #reduce} averages those gradients over
- * every image, {@link #broadcast} gives every replica replica 0's state (BatchNorm running
- * statistics included, as PyTorch DDP broadcasts buffers from rank 0). Each of these costs a fixed
- * number of native calls per replica, whatever the number of tensors.
+ * {@link #accumulate} runs forward and backward of every replica's shard in parallel (replica 0 on
+ * the calling thread, every other replica on a thread of its own) into each replica's flat
+ * gradient, {@link #reduce} averages those gradients over every image, {@link #broadcast} gives
+ * every replica replica 0's state (BatchNorm running statistics included, as PyTorch DDP
+ * broadcasts buffers from rank 0). Each of these costs a fixed number of native calls per replica,
+ * whatever the number of tensors.
  *
  * <p>Across processes ({@link Cluster}): every process holds the same number of replicas, numbered
  * globally rank by rank; the losses and image counts are gathered so that every process computes
@@ -66,6 +67,12 @@ public final class ReplicaGroup implements AutoCloseable {
     public record StepLoss(double loss, long images) {}
 
     private final List<Replica> replicas = new ArrayList<>();
+    /**
+     * Threads of replicas 1..N-1; null with one replica. Replica 0 runs on the calling thread, which
+     * also runs the update: PyTorch's CPU intra-op pool is OpenMP, one team of threads per calling
+     * thread, and a second team idling (spinning) beside the first one slowed every CPU step (batch 2
+     * at 64x64 on 2 cores: 116-150 ms a step with replica 0 on a thread of its own, 42-50 ms without).
+     */
     private final ExecutorService threads;
     private final double labelSmoothing;
     private final ForwardMode mode;
@@ -97,7 +104,8 @@ public final class ReplicaGroup implements AutoCloseable {
         for (int i = 0; i < devices.size(); i++) {
             replicas.add(new Replica(i, first + i, devices.get(i), builder, seed));
         }
-        threads = Executors.newFixedThreadPool(devices.size(), DaemonThreads.named("replica"));
+        threads = devices.size() == 1 ? null
+                : Executors.newFixedThreadPool(devices.size() - 1, DaemonThreads.named("replica"));
         this.labelSmoothing = labelSmoothing;
         this.mode = mode;
         this.cluster = cluster;
@@ -152,15 +160,24 @@ public final class ReplicaGroup implements AutoCloseable {
      *     cleared)
      */
     public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro, double lossScale) {
-        List<Future<double[]>> futures = new ArrayList<>();
-        for (Replica r : replicas) {
-            futures.add(threads.submit(() -> forwardBackward(r, source, runSeed, step, micro, lossScale)));
+        List<Future<double[]>> others = new ArrayList<>();
+        for (Replica r : replicas.subList(1, replicas.size())) {
+            others.add(threads.submit(() -> forwardBackward(r, source, runSeed, step, micro, lossScale)));
         }
         double[] local = new double[2 * replicas.size()];
-        for (int i = 0; i < futures.size(); i++) {
-            double[] result = join(futures.get(i));
-            local[2 * i] = result[0];
-            local[2 * i + 1] = result[1];
+        RuntimeException failure = null;
+        for (int i = 0; i < replicas.size(); i++) { // every replica finishes before a failure is thrown
+            try {
+                double[] result = i == 0 ? forwardBackward(replicas.get(0), source, runSeed, step, micro, lossScale)
+                        : join(others.get(i - 1));
+                local[2 * i] = result[0];
+                local[2 * i + 1] = result[1];
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         double[] all = cluster.gather(local); // (loss, images) of every replica, in global order
         double[] losses = new double[all.length / 2];
@@ -202,6 +219,7 @@ public final class ReplicaGroup implements AutoCloseable {
             params.add(DropoutStream.PARAM_KEY,
                     new DropoutStream(DropoutSeeds.of(runSeed, step, r.globalIndex, micro)));
             params.add(Precision.PARAM_KEY, precision);
+            boolean recording = Autograd.isEnabled(); // replica 0 runs on the caller's thread: leave its mode as it was
             Autograd.setEnabled(true);
             try {
                 NDArray logits = r.model.forward(r.state.trainingStore(scope, precision), images,
@@ -213,7 +231,7 @@ public final class ReplicaGroup implements AutoCloseable {
                 r.gradientPerImages = n;
                 return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), n};
             } finally {
-                Autograd.setEnabled(false);
+                Autograd.setEnabled(recording);
             }
         }
     }
@@ -350,7 +368,9 @@ public final class ReplicaGroup implements AutoCloseable {
 
     @Override
     public void close() {
-        threads.shutdownNow();
+        if (threads != null) {
+            threads.shutdownNow();
+        }
         replicas.forEach(Replica::close);
     }
 }
