@@ -5,11 +5,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.core.UserError;
-import mobilevit.data.Interpolation;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
-import mobilevit.model.Precision;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 import mobilevit.model.WeightsMismatchException;
@@ -19,33 +17,20 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 
 /** Checks of command-line values that end in a one-line {@link UserError}. */
 final class Args {
 
     private Args() {}
 
-    static Variant variant(String name) {
+    /**
+     * A choice of the command line ({@code Variant::parse}, {@code Precision::parse}, ...); the
+     * parser's message becomes the one-line error.
+     */
+    static <T> T choice(Function<String, T> parse, String text) {
         try {
-            return Variant.parse(name);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
-    }
-
-    /** Parses {@code bilinear} or {@code bilinear-antialias}. */
-    static Interpolation interpolation(String name) {
-        try {
-            return Interpolation.parse(name);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
-    }
-
-    /** Parses {@code fp32} or {@code fp16}. */
-    static Precision precision(String name) {
-        try {
-            return Precision.parse(name);
+            return parse.apply(text);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

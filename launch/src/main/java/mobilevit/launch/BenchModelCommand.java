@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.util.PairList;
 
 import mobilevit.model.Autograd;
+import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 import mobilevit.model.Variant;
@@ -41,22 +42,28 @@ final class BenchModelCommand implements Runnable {
             description = "fp32, or fp16 (convolutions, linear layers and matmuls in float16, as training's fp16) (default ${DEFAULT-VALUE})")
     String precision;
 
+    @Option(names = "--memory-format", defaultValue = "channels_last",
+            description = "channels_last (feature maps stored N, H, W, C, as training's default) or contiguous (default ${DEFAULT-VALUE})")
+    String memoryFormat;
+
     @Option(names = "--warmup", defaultValue = "2", description = "Untimed iterations first (default ${DEFAULT-VALUE}).")
     int warmup;
 
     @Override
     public void run() {
-        Variant v = Args.variant(variant);
+        Variant v = Args.choice(Variant::parse, variant);
         Args.positive("--batch", batch);
         Args.positive("--iterations", iterations);
         Args.checkImageSize(size, size);
-        Precision arithmetic = Args.precision(precision);
+        Precision arithmetic = Args.choice(Precision::parse, precision);
+        MemoryFormat format = Args.choice(MemoryFormat::parse, memoryFormat);
         try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
             MobileViT model = MobileViT.builder().setVariant(v).buildInitialized(manager, 0);
             // the training layout: one flat float32 leaf, split (and under fp16 cast once) per forward
             FlatState flat = FlatState.adopt(model, manager, FlatState.Gradients.RECORDED);
             PairList<String, Object> params = new PairList<>();
             params.add(Precision.PARAM_KEY, arithmetic);
+            params.add(MemoryFormat.PARAM_KEY, format);
             Shape shape = new Shape(batch, 3, size, size);
             Autograd.setEnabled(false);
             double forward = imagesPerSecond(() -> {
@@ -81,12 +88,12 @@ final class BenchModelCommand implements Runnable {
                     Autograd.setEnabled(false);
                 }
             });
-            System.out.printf(Locale.ROOT, "MobileViT-%s, batch %d at %dx%d, %s, %s, %d timed iterations%n",
-                    v.name(), batch, size, size, manager.getDevice(), arithmetic.id(), iterations);
+            System.out.printf(Locale.ROOT, "MobileViT-%s, batch %d at %dx%d, %s, %s, %s, %d timed iterations%n",
+                    v.name(), batch, size, size, manager.getDevice(), arithmetic.id(), format.id(), iterations);
             System.out.printf(Locale.ROOT, "eval forward       %10.1f images/s%n", forward);
             System.out.printf(Locale.ROOT, "forward+backward   %10.1f images/s%n", train);
-            System.out.printf(Locale.ROOT, "forward_img_s=%.2f train_img_s=%.2f batch=%d size=%d variant=%s precision=%s%n",
-                    forward, train, batch, size, v.id(), arithmetic.id());
+            System.out.printf(Locale.ROOT, "forward_img_s=%.2f train_img_s=%.2f batch=%d size=%d variant=%s precision=%s"
+                    + " memory_format=%s%n", forward, train, batch, size, v.id(), arithmetic.id(), format.id());
         }
     }
 

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 
 import mobilevit.core.UserError;
+import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 import mobilevit.model.Variant;
@@ -71,13 +72,17 @@ final class BenchTrainCommand implements Runnable {
             description = "fp32, or fp16 (float16 compute, float32 master weights, dynamic loss scaling) (default ${DEFAULT-VALUE})")
     String precision;
 
+    @Option(names = "--memory-format", defaultValue = "channels_last",
+            description = "channels_last (feature maps stored N, H, W, C, as train.memory_format's default) or contiguous (default ${DEFAULT-VALUE})")
+    String memoryFormat;
+
     @Option(names = "--torch", defaultValue = "auto",
             description = "PyTorch baseline: auto (when a python3 with torch is found), off, or the python to run (default ${DEFAULT-VALUE})")
     String torch;
 
     @Override
     public void run() {
-        Variant v = Args.variant(variant);
+        Variant v = Args.choice(Variant::parse, variant);
         Args.positive("--batch", batch);
         Args.positive("--steps", steps);
         Args.checkImageSize(size, size);
@@ -94,11 +99,13 @@ final class BenchTrainCommand implements Runnable {
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
-        Precision arithmetic = Args.precision(precision);
+        Precision arithmetic = Args.choice(Precision::parse, precision);
+        MemoryFormat format = Args.choice(MemoryFormat::parse, memoryFormat);
         MobileViT.Builder builder = MobileViT.builder().setVariant(v);
         Map<String, Double> ours = new LinkedHashMap<>();
         try (NDManager manager = NDManager.newBaseManager();
-                TrainStep step = TrainStep.builder(list, builder).optEma(0.0005).optPrecision(arithmetic).build()) {
+                TrainStep step = TrainStep.builder(list, builder).optEma(0.0005).optPrecision(arithmetic)
+                        .optMemoryFormat(format).build()) {
             NDArray images = manager.randomUniform(0, 1, new Shape(batch, 3, size, size));
             NDArray labels = manager.randomInteger(0, 1000, new Shape(batch), DataType.INT64);
             ReplicaGroup.ShardSource source = (r, scope) -> new NDList(images.toDevice(scope.getDevice(), true),
@@ -139,9 +146,9 @@ final class BenchTrainCommand implements Runnable {
             ours.put("other_ms", other);
             ours.put("train_img_s", timedImages / seconds);
             ours.put("rss_growth_pct", 100.0 * (rssEnd - rssAtFirst) / rssAtFirst);
-            System.out.printf(Locale.ROOT, "MobileViT-%s, %d x %d images at %dx%d on %s, steps %d-%d after %d warm-up"
-                    + " steps: %.2f images/s%n", v.name(), list.size(), batch, size, size, devices, rssFirst + 1, steps,
-                    warmup, ours.get("train_img_s"));
+            System.out.printf(Locale.ROOT, "MobileViT-%s, %d x %d images at %dx%d on %s, %s, %s, steps %d-%d after %d"
+                    + " warm-up steps: %.2f images/s%n", v.name(), list.size(), batch, size, size, devices,
+                    arithmetic.id(), format.id(), rssFirst + 1, steps, warmup, ours.get("train_img_s"));
             System.out.printf(Locale.ROOT, "per step: forward+backward %.2f ms, reduce %.2f ms, optimizer %.2f ms,"
                     + " EMA %.2f ms, other (zeroing, broadcast, loop) %.2f ms, total %.2f ms (data: a fixed batch)%n",
                     ours.get("fwd_bwd_ms"), ours.get("reduce_ms"), ours.get("optimizer_ms"), ours.get("ema_ms"), other,

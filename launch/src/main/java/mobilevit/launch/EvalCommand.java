@@ -115,7 +115,7 @@ final class EvalCommand implements Runnable {
                 }
                 numClasses = classes == null ? 1000 : classes;
                 Args.positive("--classes", numClasses);
-                Variant v = Args.variant(variant == null ? "xxs" : variant);
+                Variant v = Args.choice(Variant::parse, variant == null ? "xxs" : variant);
                 models.put("weights", Args.model(source.weights, v, numClasses, manager));
             }
             if (folder.classes().size() > numClasses) {
@@ -123,7 +123,7 @@ final class EvalCommand implements Runnable {
                         + numClasses);
             }
             if (interpolation != null) {
-                interpolationMode = Args.interpolation(interpolation);
+                interpolationMode = Args.choice(Interpolation::parse, interpolation);
             }
             Evaluator.Result result;
             ProgressBar bar = new ProgressBar("eval");

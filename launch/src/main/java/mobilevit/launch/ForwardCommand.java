@@ -13,6 +13,7 @@ import mobilevit.core.UserError;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
+import mobilevit.model.Variant;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,7 +50,7 @@ final class ForwardCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
             Autograd.setEnabled(false);
             NDArray x = readInput(manager);
-            MobileViT model = Args.model(weights, Args.variant(variant), classes, manager);
+            MobileViT model = Args.model(weights, Args.choice(Variant::parse, variant), classes, manager);
             NDArray logits = model.forward(new ParameterStore(manager, false), new NDList(x), false)
                     .singletonOrThrow();
             NDArray cpuLogits = logits.toDevice(Device.cpu(), false);

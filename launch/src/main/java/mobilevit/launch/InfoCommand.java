@@ -32,7 +32,7 @@ final class InfoCommand implements Runnable {
 
     @Override
     public void run() {
-        Variant v = Args.variant(variant);
+        Variant v = Args.choice(Variant::parse, variant);
         Args.checkImageSize(size[0], size[1]);
         Args.positive("--classes", classes);
         try (NDManager manager = NDManager.newBaseManager()) {

@@ -7,7 +7,9 @@ import ai.djl.ndarray.types.DataType;
 
 import mobilevit.core.UserError;
 import mobilevit.model.MobileViT;
+import mobilevit.model.Precision;
 import mobilevit.model.StateDict;
+import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 import mobilevit.model.WeightsMismatchException;
 import mobilevit.trainer.ReplicaGroup;
@@ -71,12 +73,12 @@ final class OverfitCommand implements Runnable {
         if (!(lr > 0)) {
             throw new UserError("--lr must be positive, got " + lr);
         }
-        MobileViT.Builder builder = MobileViT.builder().setVariant(Args.variant(variant)).optNumClasses(classes)
+        MobileViT.Builder builder = MobileViT.builder().setVariant(Args.choice(Variant::parse, variant)).optNumClasses(classes)
                 .optClassifierDropout(0).optTransformerDropout(0);
         try (NDManager manager = NDManager.newBaseManager();
                 TrainStep step = TrainStep.builder(List.of(Args.device(device)), builder)
                         .optLabelSmoothing(labelSmoothing).optAdamW(0.9, 0.999, 1e-8, weightDecay)
-                        .optPrecision(Args.precision(precision)).build()) {
+                        .optPrecision(Args.choice(Precision::parse, precision)).build()) {
             NDArray x = Args.npy("input", input, manager);
             NDArray y = Args.npy("labels", labels, manager);
             if (x.getDataType() != DataType.FLOAT32 || x.getShape().dimension() != 4 || x.getShape().get(1) != 3) {

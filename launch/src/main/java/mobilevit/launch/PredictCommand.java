@@ -11,8 +11,10 @@ import ai.djl.translate.TranslateException;
 import mobilevit.core.UserError;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageNetClasses;
+import mobilevit.data.Interpolation;
 import mobilevit.data.UnreadableImageException;
 import mobilevit.evaluation.ImageClassifier;
+import mobilevit.model.Variant;
 import mobilevit.model.WeightsMismatchException;
 
 import picocli.CommandLine.Command;
@@ -52,13 +54,13 @@ final class PredictCommand implements Runnable {
     public void run() {
         Args.positive("--classes", classes);
         Args.positive("--top", top);
-        EvalTransform transform = new EvalTransform(288, 256, Args.interpolation(interpolation));
+        EvalTransform transform = new EvalTransform(288, 256, Args.choice(Interpolation::parse, interpolation));
         // ImageNet's "wnid name" labels for a 1000-class head, else the class index
         List<String> labels = classes == 1000 ? ImageNetClasses.labels()
                 : IntStream.range(0, classes).mapToObj(c -> "class " + c).toList();
         int k = Math.min(top, classes);
         try (ZooModel<Image, Classifications> model = ImageClassifier.criteria(Args.existingFile("weights file",
-                weights), Args.variant(variant), labels, k, transform).loadModel();
+                weights), Args.choice(Variant::parse, variant), labels, k, transform).loadModel();
                 Predictor<Image, Classifications> predictor = model.newPredictor()) {
             for (Path image : images) {
                 Classifications result = predictor.predict(read(image));

@@ -37,7 +37,7 @@ final class PreprocessCommand implements Runnable {
 
     @Override
     public void run() {
-        Interpolation mode = Args.interpolation(interpolation);
+        Interpolation mode = Args.choice(Interpolation::parse, interpolation);
         EvalTransform transform = new EvalTransform(288, 256, mode);
         float[] values;
         try {

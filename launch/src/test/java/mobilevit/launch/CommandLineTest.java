@@ -59,8 +59,8 @@ class CommandLineTest {
         Cli.Result model = Cli.run("bench", "model", "--batch", "1", "--size", "64", "--iterations", "1", "--warmup", "0");
         assertEquals(0, model.exitCode(), model.err());
         String last = model.out().strip().lines().reduce((a, b) -> b).orElse("");
-        assertTrue(last.matches("forward_img_s=[0-9.]+ train_img_s=[0-9.]+ batch=1 size=64 variant=xxs precision=fp32"),
-                last);
+        assertTrue(last.matches("forward_img_s=[0-9.]+ train_img_s=[0-9.]+ batch=1 size=64 variant=xxs precision=fp32"
+                + " memory_format=channels_last"), last);
         Cli.Result train = Cli.run("bench", "train", "--batch", "1", "--size", "64", "--steps", "2", "--warmup", "1",
                 "--rss-first", "1", "--torch", "off");
         assertEquals(0, train.exitCode(), train.err());

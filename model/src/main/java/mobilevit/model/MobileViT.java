@@ -28,7 +28,8 @@ import java.util.Set;
  * MobileViT v1 (Mehta and Rastegari, ICLR 2022): stem, five stages of MobileNetV2 inverted
  * residuals and MobileViT blocks, a 1x1 expansion conv, global average pooling, dropout and a
  * linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes], float32
- * also when the forward computes in float16 ({@link Precision}).
+ * also when the forward computes in float16 ({@link Precision}), whichever way it stores its feature
+ * maps ({@link MemoryFormat}).
  *
  * <p>Parameter paths ({@link #namedParameters()}) are CVNets' state-dict names, e.g.
  * {@code layer_3.1.global_rep.0.pre_norm_mha.1.qkv_proj.weight}.
@@ -100,7 +101,8 @@ public final class MobileViT extends AbstractBlock {
      */
     public NDArray forward(ParameterStore ps, NDArray input, boolean training,
             PairList<String, Object> params, StageRecorder recorder) {
-        NDArray x = stem.forward(ps, new NDList(input), training, params).singletonOrThrow();
+        NDArray x = stem.forward(ps, new NDList(MemoryFormat.of(params).store(input)), training, params)
+                .singletonOrThrow();
         recorder.record("conv_1", x);
         for (int stage = 1; stage <= 5; stage++) {
             String name = "layer_" + stage;

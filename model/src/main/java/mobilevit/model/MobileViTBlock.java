@@ -86,11 +86,16 @@ public final class MobileViTBlock extends AbstractBlock {
         seq = finalNorm.forward(ps, seq, training, params);
         recorder.record("global_rep", seq.singletonOrThrow());
 
-        x = seq.singletonOrThrow()
-                .reshape(b, PATCH, PATCH, nh, nw, dim)
-                .transpose(0, 5, 3, 1, 4, 2) // [B, d, nh, ph, nw, pw]
-                .reshape(b, dim, h2, w2);
-        x = BilinearResize.resize(Precision.forCompute(x, params), h, w);
+        MemoryFormat format = MemoryFormat.of(params);
+        NDArray grid = seq.singletonOrThrow().reshape(b, PATCH, PATCH, nh, nw, dim); // [B, ph, pw, nh, nw, d]
+        x = format == MemoryFormat.CHANNELS_LAST
+                ? grid.transpose(0, 3, 1, 4, 2, 5) // [B, nh, ph, nw, pw, d]
+                        .reshape(b, h2, w2, dim)
+                        .transpose(0, 3, 1, 2) // [B, d, H, W], stored B, H, W, d
+                : grid.transpose(0, 5, 3, 1, 4, 2) // [B, d, nh, ph, nw, pw]
+                        .reshape(b, dim, h2, w2);
+        // the resize's matmuls write [B, d, H, W] row-major; stored again (views only when not resized)
+        x = format.store(BilinearResize.resize(Precision.forCompute(x, params), h, w));
         recorder.record("folded", x);
 
         NDArray proj = convProj.forward(ps, new NDList(x), training, params).singletonOrThrow();

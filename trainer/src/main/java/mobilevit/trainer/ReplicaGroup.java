@@ -10,6 +10,7 @@ import ai.djl.util.PairList;
 import mobilevit.core.DaemonThreads;
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
+import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 import mobilevit.model.StageRecorder;
@@ -81,6 +82,7 @@ public final class ReplicaGroup implements AutoCloseable {
     private ByteBuffer gradientHost;
     private ByteBuffer buffersHost;
     private final Precision precision;
+    private final MemoryFormat memoryFormat;
 
     /**
      * @param devices one entry per replica of this process (devices may repeat: several replicas on the CPU)
@@ -89,10 +91,11 @@ public final class ReplicaGroup implements AutoCloseable {
      * @param labelSmoothing epsilon of the loss
      * @param cluster the processes training together (each with as many replicas as this one)
      * @param precision the arithmetic of the training forward and backward
+     * @param memoryFormat how the training forward stores its feature maps
      * @throws IllegalArgumentException if the processes hold different numbers of replicas
      */
     public ReplicaGroup(List<Device> devices, MobileViT.Builder builder, long seed, double labelSmoothing,
-            ForwardMode mode, Cluster cluster, Precision precision) {
+            ForwardMode mode, Cluster cluster, Precision precision, MemoryFormat memoryFormat) {
         double[] counts = cluster.gather(new double[] {devices.size()});
         for (int r = 0; r < counts.length; r++) {
             if (counts[r] != devices.size()) {
@@ -110,6 +113,7 @@ public final class ReplicaGroup implements AutoCloseable {
         this.mode = mode;
         this.cluster = cluster;
         this.precision = precision;
+        this.memoryFormat = memoryFormat;
     }
 
     /** Replicas in this process. */
@@ -219,6 +223,7 @@ public final class ReplicaGroup implements AutoCloseable {
             params.add(DropoutStream.PARAM_KEY,
                     new DropoutStream(DropoutSeeds.of(runSeed, step, r.globalIndex, micro)));
             params.add(Precision.PARAM_KEY, precision);
+            params.add(MemoryFormat.PARAM_KEY, memoryFormat);
             boolean recording = Autograd.isEnabled(); // replica 0 runs on the caller's thread: leave its mode as it was
             Autograd.setEnabled(true);
             try {

@@ -1,6 +1,7 @@
 package mobilevit.trainer;
 
 import mobilevit.model.Devices;
+import mobilevit.model.MemoryFormat;
 import mobilevit.model.Precision;
 
 /** Section {@code train}: the run's length, batches, devices and what it records. */
@@ -19,6 +20,9 @@ public record TrainSection(
         int threads,
         @ConfigKey(byDefault = "fp32", doc = "fp32, or fp16 (float16 compute with dynamic loss scaling)")
         Precision precision,
+        @ConfigKey(byDefault = "channels_last",
+                doc = "training feature maps stored channels_last (N, H, W, C) or contiguous")
+        MemoryFormat memoryFormat,
         @ConfigKey(byDefault = "0", doc = "seed of every random choice")
         long seed,
         @ConfigKey(byDefault = "0.1", min = 0, below = 1, doc = "epsilon of the label-smoothed cross-entropy")

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 
@@ -68,7 +69,8 @@ public final class TrainStep implements AutoCloseable {
     private Times times = new Times();
 
     private TrainStep(Builder b) {
-        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode, b.cluster, b.precision);
+        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode, b.cluster, b.precision,
+                b.memoryFormat);
         optimizer = new AdamW(b.beta1, b.beta2, b.eps, b.weightDecay);
         if (b.emaMomentum > 0) {
             emaManager = NDManager.newBaseManager(replicas.masterDevice());
@@ -255,6 +257,7 @@ public final class TrainStep implements AutoCloseable {
         private int accumulation = 1;
         private Cluster cluster = Cluster.SINGLE_PROCESS;
         private Precision precision = Precision.FP32;
+        private MemoryFormat memoryFormat = MemoryFormat.CONTIGUOUS;
         private LossScaler scaler = LossScaler.standard();
 
         private Builder(List<Device> devices, MobileViT.Builder model) {
@@ -314,6 +317,12 @@ public final class TrainStep implements AutoCloseable {
         /** The arithmetic of the forward and backward (default FP32). */
         public Builder optPrecision(Precision precision) {
             this.precision = precision;
+            return this;
+        }
+
+        /** How the forward stores its feature maps (default CONTIGUOUS). */
+        public Builder optMemoryFormat(MemoryFormat memoryFormat) {
+            this.memoryFormat = memoryFormat;
             return this;
         }
 

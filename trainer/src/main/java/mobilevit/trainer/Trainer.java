@@ -132,7 +132,7 @@ public final class Trainer {
                         .optLabelSmoothing(train.labelSmoothing())
                         .optAdamW(optim.beta1(), optim.beta2(), optim.eps(), optim.weightDecay())
                         .optEma(train.emaMomentum()).optAccumulation(train.accumFreq()).optCluster(cluster)
-                        .optPrecision(train.precision()).build()) {
+                        .optPrecision(train.precision()).optMemoryFormat(train.memoryFormat()).build()) {
             EpochMetrics metrics = new EpochMetrics();
             Optional<RunState> resumed = restore(setup.store, step, metrics);
             if (resumed.isEmpty() && initWeights != null) {

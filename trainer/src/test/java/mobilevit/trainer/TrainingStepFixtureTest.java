@@ -14,12 +14,14 @@ import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
+import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 import mobilevit.model.Variant;
 
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,17 +36,19 @@ import java.util.Map;
  * CPU (2.3e-3 on a BatchNorm running mean on an AVX2 machine, against 1.4e-3 between PyTorch's own
  * float32 and float64 runs; fixtures README). In float64 that noise is gone and every tensor is
  * compared at 1e-6 + 1e-6|b|. The float32 run checks what float32 shows on any machine: losses,
- * gradient norms, BatchNorm statistics and the EMA.
+ * gradient norms, BatchNorm statistics and the EMA. Both run with the feature maps stored either
+ * way ({@link MemoryFormat}), against the same references and tolerances.
  */
 class TrainingStepFixtureTest {
 
     private static final JsonObject REF = Json.fixtureObject("training/xx_small_train.json");
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(MemoryFormat.class)
     @Tag("slow")
-    void threeStepsInFloat64MatchTheFloat64Reference() {
+    void threeStepsInFloat64MatchTheFloat64Reference(MemoryFormat format) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ThreeSteps run = ThreeSteps.run(DataType.FLOAT64, m);
+            ThreeSteps run = ThreeSteps.run(DataType.FLOAT64, format, m);
             double[] losses = Json.flat(REF.get("losses_before_each_step_fp64"));
             for (int step = 0; step < 4; step++) {
                 assertEquals(losses[step], run.losses[step], 1e-9 * losses[step], "loss before step " + (step + 1));
@@ -57,10 +61,11 @@ class TrainingStepFixtureTest {
         }
     }
 
-    @Test
-    void threeStepsInFloat32StayWithinFloat32Noise() {
+    @ParameterizedTest
+    @EnumSource(MemoryFormat.class)
+    void threeStepsInFloat32StayWithinFloat32Noise(MemoryFormat format) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ThreeSteps run = ThreeSteps.run(DataType.FLOAT32, m);
+            ThreeSteps run = ThreeSteps.run(DataType.FLOAT32, format, m);
             double[] losses = Json.flat(REF.get("losses_before_each_step_fp64"));
             // fp32 vs fp64 losses: 4.0e-6 (fixture noise report)
             assertEquals(losses[0], run.losses[0], 1e-5 * losses[0], "loss before step 1");
@@ -87,13 +92,14 @@ class TrainingStepFixtureTest {
         /**
          * forward1 -> loss[0] -> backward -> step1 -> EMA; twice more; snapshot of raw and EMA state;
          * forward4 -> loss[3]. The model and input are built in {@code type}; the fixture weights
-         * are float32 and so exact in either.
+         * are float32 and so exact in either. The forwards store their feature maps in {@code format}.
          */
-        static ThreeSteps run(DataType type, NDManager m) {
+        static ThreeSteps run(DataType type, MemoryFormat format, NDManager m) {
             ThreeSteps out = new ThreeSteps();
             MobileViT.Builder builder = MobileViT.builder().setVariant(Variant.XXS)
                     .optClassifierDropout(0).optTransformerDropout(0).optDataType(type);
-            try (TrainStep step = TrainStep.builder(List.of(Device.cpu()), builder).optEma(0.0005).build()) {
+            try (TrainStep step = TrainStep.builder(List.of(Device.cpu()), builder).optEma(0.0005)
+                    .optMemoryFormat(format).build()) {
                 StateDict.load(step.replicas().master(), read(m, "weights/xx_small_cvnets.safetensors"), "fixture");
                 step.adoptMasterWeights(); // the EMA is a copy made before step 1, as CVNets'
                 NDArray input = npy(m, "training/xx_small_train_input_b4_256x256.npy").toType(type, false);
