@@ -41,9 +41,12 @@ public final class MultiHeadAttention extends AbstractBlock {
         NDArray qkv = qkvProj.forward(ps, inputs, training, params).singletonOrThrow() // [B*P, N, 3d]
                 .reshape(b, n, 3, heads, headDim)
                 .transpose(2, 0, 3, 1, 4); // [3, B*P, heads, N, hd]
-        NDArray q = qkv.get(0).mul(queryScale(x.getManager(), headDim));
-        NDArray k = qkv.get(1);
-        NDArray v = qkv.get(2);
+        // one split, not three selects: its backward writes the three gradients side by side, where
+        // each select's would fill a zero qkv-sized gradient and the three be summed
+        NDList parts = qkv.split(3, 0); // 3 x [1, B*P, heads, N, hd]
+        NDArray q = parts.get(0).squeeze(0).mul(queryScale(x.getManager(), headDim));
+        NDArray k = parts.get(1).squeeze(0);
+        NDArray v = parts.get(2).squeeze(0);
         NDArray attn = Precision.forNormalisation(q.matMul(k.transpose(0, 1, 3, 2))).softmax(-1); // [B*P, heads, N, N]
         NDArray out = Precision.forCompute(attn, params).matMul(v) // [B*P, heads, N, hd]
                 .transpose(0, 2, 1, 3)
