@@ -207,15 +207,23 @@ public final class FlatState {
         return store(scope, pieces);
     }
 
-    /** One split of {@code flat} at the slots' ends, each piece shaped as its slot and owned by {@code scope}. */
+    /**
+     * One split of {@code flat} at the slots' ends, each piece shaped as its slot and owned by
+     * {@code scope}. The 1-d slots (two thirds of them: biases, BatchNorm and LayerNorm) are their
+     * pieces as they come; a reshape would add a call to the forward and one to the backward.
+     */
     private NDList split(NDArray flat, NDManager scope) {
         NDList pieces = flat.split(splitPoints);
         NDList shaped = new NDList(pieces.size());
         for (int i = 0; i < pieces.size(); i++) {
-            NDArray piece = pieces.get(i).reshape(parameterSlots.get(i).shape());
-            piece.attach(scope);
-            if (pieces.get(i) != flat) { // DJL's split of a single slot returns the array itself
-                pieces.get(i).attach(scope);
+            NDArray piece = pieces.get(i);
+            if (piece != flat) { // DJL's split of a single slot returns the array itself
+                piece.attach(scope);
+            }
+            Shape shape = parameterSlots.get(i).shape();
+            if (shape.dimension() > 1) {
+                piece = piece.reshape(shape);
+                piece.attach(scope);
             }
             shaped.add(piece);
         }
