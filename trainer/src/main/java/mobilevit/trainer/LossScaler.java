@@ -58,10 +58,7 @@ public final class LossScaler {
      */
     public boolean unscale(NDArray gradient) {
         gradient.divi(scale);
-        boolean finite;
-        try (NDArray magnitude = gradient.abs(); NDArray largest = magnitude.max()) {
-            finite = Float.isFinite(largest.getFloat()); // max propagates NaN
-        }
+        boolean finite = allFinite(gradient);
         nonFiniteLossStreak = 0;
         if (finite) {
             recordClean();
@@ -69,6 +66,13 @@ public final class LossScaler {
             backOff();
         }
         return finite;
+    }
+
+    /** Whether no element of {@code flat} is infinite or NaN: two native calls and one read. */
+    static boolean allFinite(NDArray flat) {
+        try (NDArray magnitude = flat.abs(); NDArray largest = magnitude.max()) {
+            return Float.isFinite(largest.getFloat()); // max propagates NaN
+        }
     }
 
     /**

@@ -1,6 +1,6 @@
 package mobilevit.trainer;
 
-/** The loss became NaN or infinite; the step was not applied. */
+/** The loss, or under FP32 the gradient of a finite loss, became NaN or infinite; the step was not applied. */
 public final class NonFiniteLossException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -23,7 +23,10 @@ import java.util.Map;
  * with a dynamic {@link LossScaler}; the master weights, gradients, AdamW moments and EMA stay
  * float32. A window whose gradient holds inf/NaN, or one of whose losses is not finite, is skipped:
  * no AdamW update (its step count unchanged), no EMA update. Only
- * {@link #NON_FINITE_LOSS_LIMIT} windows in a row with a non-finite loss stop the run.
+ * {@link #NON_FINITE_LOSS_LIMIT} windows in a row with a non-finite loss stop the run. Under
+ * {@link Precision#FP32} a non-finite loss, or a non-finite mean gradient (a finite but huge loss
+ * can overflow in the backward), stops the run at once with {@link NonFiniteLossException}, before
+ * anything of that window is applied.
  */
 public final class TrainStep implements AutoCloseable {
 
@@ -143,8 +146,9 @@ public final class TrainStep implements AutoCloseable {
      * first, and a window with a non-finite gradient or loss is skipped (no AdamW, no EMA).
      *
      * @throws IllegalStateException if no micro-batch has accumulated
-     * @throws NonFiniteLossException under FP16, when this is the {@link #NON_FINITE_LOSS_LIMIT}th
-     *     window in a row with a non-finite loss
+     * @throws NonFiniteLossException under FP32 if the mean gradient holds inf or NaN (the window's
+     *     gradients are dropped, nothing is applied); under FP16, when this is the
+     *     {@link #NON_FINITE_LOSS_LIMIT}th window in a row with a non-finite loss
      */
     public void update(double lr) {
         if (micro == 0) {
@@ -166,6 +170,14 @@ public final class TrainStep implements AutoCloseable {
             try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
                 NDArray gradient = replicas.reduce(scope);
                 long t1 = System.nanoTime();
+                if (scaler == null && !LossScaler.allFinite(gradient)) {
+                    // a finite but huge loss can still overflow in the backward; such a step would
+                    // write inf/NaN into every weight (and the next checkpoint)
+                    replicas.zeroGradients();
+                    micro = 0;
+                    throw new NonFiniteLossException("the gradient is not finite at step " + optimizer.steps()
+                            + " (its loss was)");
+                }
                 applied = scaler == null || scaler.unscale(gradient);
                 if (applied) {
                     optimizer.step(replicas.masterState().parameters(), gradient, lr);

@@ -21,7 +21,10 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-/** fp16 steps that must be skipped: no AdamW update, no EMA update, the scale halved; the NaN-loss limit. */
+/**
+ * fp16 steps that must be skipped: no AdamW update, no EMA update, the scale halved; the NaN-loss
+ * limit; and the fp32 steps that stop the run.
+ */
 class MixedPrecisionStepTest {
 
     private static final MobileViT.Builder MODEL = MobileViT.builder().optNumClasses(3);
@@ -104,6 +107,27 @@ class MixedPrecisionStepTest {
         try (TrainStep step = TrainStep.builder(List.of(Device.cpu()), MODEL).optSeed(3).build()) {
             assertThrows(NonFiniteLossException.class, () -> step.train(batch(Float.NaN), 0.002));
             assertEquals(null, step.lossScaler());
+        }
+    }
+
+    /**
+     * A finite loss whose backward overflowed (as {@code optim.lr=1e6} gives within a few steps):
+     * under FP32 the run stops before the update, which would write inf into every weight.
+     */
+    @Test
+    void underFloat32ANonFiniteGradientOfAFiniteLossStopsBeforeTheUpdate() {
+        try (TrainStep step = TrainStep.builder(List.of(Device.cpu()), MODEL).optSeed(3).build();
+                NDManager scope = NDManager.newBaseManager()) {
+            byte[] weights = step.replicas().masterState().parameters().toByteArray();
+            assertTrue(Double.isFinite(step.accumulate(batch(0)).loss()));
+            step.replicas().masterState().gradient(scope).set(new ai.djl.ndarray.index.NDIndex("7"),
+                    Float.POSITIVE_INFINITY);
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> step.update(0.002));
+            assertEquals("the gradient is not finite at step 0 (its loss was)", e.getMessage());
+            assertEquals(0, step.optimizer().steps());
+            assertArrayEquals(weights, step.replicas().masterState().parameters().toByteArray(), "weights unchanged");
+            assertTrue(step.atUpdateBoundary());
+            assertEquals(0, step.replicas().accumulatedImages(), "the window's gradients are dropped");
         }
     }
 }

@@ -715,9 +715,12 @@ class FaultInjectionTest {
         assertEquals(3, r.exitCode(), r::describe);
         assertOneErrorLineLast(r);
         String error = r.errorLines().get(0);
-        Matcher m = Pattern.compile("loss is (NaN|Infinity|-Infinity) at step (\\d+)").matcher(error);
+        // which comes first depends on the CPU's float32 kernels: a non-finite loss, or the
+        // non-finite gradient of a huge finite one
+        Matcher m = Pattern.compile("(loss is (NaN|Infinity|-Infinity)|the gradient is not finite) at step (\\d+)")
+                .matcher(error);
         assertTrue(m.find(), error);
-        int failedStep = Integer.parseInt(m.group(2));
+        int failedStep = Integer.parseInt(m.group(3));
 
         List<String> names = RunFiles.checkpoints(run);
         assertEquals(names, List.copyOf(seen.keySet()), "every checkpoint was seen complete while the run was alive");
@@ -737,7 +740,7 @@ class FaultInjectionTest {
         Cli.Result eval = cli.run(RUN_TIMEOUT_S, "eval", "--data", data.toString(), "--checkpoint", run.toString(),
                 "--output", tmp.resolve("nan-eval.json").toString());
         assertEquals(0, eval.exitCode(), eval::describe);
-        TABLE.add("NaN/inf loss (optim.lr=1e6)", 1, 0, 1, 0, "exit 3 at step " + failedStep + "; " + last
+        TABLE.add("NaN/inf loss or gradient (optim.lr=1e6)", 1, 0, 1, 0, "exit 3 at step " + failedStep + "; " + last
                 + " byte-identical, finite, loads in eval");
     }
 
