@@ -1,6 +1,7 @@
 package mobilevit.trainer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 
 import com.google.gson.JsonObject;
 
@@ -68,10 +69,11 @@ public final class LossScaler {
         return finite;
     }
 
-    /** Whether no element of {@code flat} is infinite or NaN: two native calls and one read. */
+    /** Whether no element of {@code flat} (float32 or float64) is infinite or NaN: three native calls and one read. */
     static boolean allFinite(NDArray flat) {
-        try (NDArray magnitude = flat.abs(); NDArray largest = magnitude.max()) {
-            return Float.isFinite(largest.getFloat()); // max propagates NaN
+        try (NDArray magnitude = flat.abs(); NDArray largest = magnitude.max();
+                NDArray wide = largest.toType(DataType.FLOAT64, false)) {
+            return Double.isFinite(wide.getDouble()); // max propagates NaN
         }
     }
 
