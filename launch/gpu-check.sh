@@ -463,7 +463,15 @@ if [[ -n ${want[bench-model]:-} ]] && need_jni bench-model && begin bench-model 
     line=$(last_kv_line "$log")
     model_forward_img_s=$(kv "$line" forward_img_s)
     model_train_img_s=$(kv "$line" train_img_s)
-    finish bench-model ok "forward_img_s=${model_forward_img_s:-NA} fwd+bwd train_img_s=${model_train_img_s:-NA}"
+    # the same in PyTorch's default layout: channels-last (train.memory_format's default) is
+    # measured faster on CPUs only
+    contiguous_train_img_s=NA
+    if tb "${mv_cmd[@]}" bench model --device "$device" --variant xxs --batch "$batch" --size "$size" \
+      --memory-format contiguous >"$out/bench-model-contiguous.log" 2>&1; then
+      contiguous_train_img_s=$(kv "$(last_kv_line "$out/bench-model-contiguous.log")" train_img_s)
+    fi
+    finish bench-model ok "forward_img_s=${model_forward_img_s:-NA} fwd+bwd train_img_s=${model_train_img_s:-NA}" \
+      "(channels_last; contiguous: ${contiguous_train_img_s:-NA})"
   else
     finish bench-model FAILED "$(why $?) (see bench-model.log)"
   fi
