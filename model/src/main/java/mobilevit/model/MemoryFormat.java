@@ -49,9 +49,8 @@ public enum MemoryFormat {
     }
 
     /**
-     * Maps [N, C, H, W] (row-major, or already in this format) stored in this format: themselves
-     * under {@link #CONTIGUOUS}; under {@link #CHANNELS_LAST} a copy in N, H, W, C order, or views
-     * of the same memory when it is in that order already.
+     * Row-major maps [N, C, H, W] stored in this format: themselves under {@link #CONTIGUOUS}, a
+     * copy in N, H, W, C order under {@link #CHANNELS_LAST}.
      */
     NDArray store(NDArray maps) {
         if (this == CONTIGUOUS) {
@@ -59,7 +58,7 @@ public enum MemoryFormat {
         }
         Shape s = maps.getShape();
         return maps.transpose(0, 2, 3, 1) // [N, H, W, C], a view
-                .flatten() // copied in that order (a view if it is)
+                .flatten() // copied in that order
                 .reshape(s.get(0), s.get(2), s.get(3), s.get(1))
                 .transpose(0, 3, 1, 2); // [N, C, H, W] indexing, N, H, W, C memory
     }

@@ -94,8 +94,10 @@ public final class MobileViTBlock extends AbstractBlock {
                         .transpose(0, 3, 1, 2) // [B, d, H, W], stored B, H, W, d
                 : grid.transpose(0, 5, 3, 1, 4, 2) // [B, d, nh, ph, nw, pw]
                         .reshape(b, dim, h2, w2);
-        // the resize's matmuls write [B, d, H, W] row-major; stored again (views only when not resized)
-        x = format.store(BilinearResize.resize(Precision.forCompute(x, params), h, w));
+        x = BilinearResize.resize(Precision.forCompute(x, params), h, w);
+        if (h2 != h || w2 != w) {
+            x = format.store(x); // the resize's matmuls write [B, d, H, W] row-major
+        }
         recorder.record("folded", x);
 
         NDArray proj = convProj.forward(ps, new NDList(x), training, params).singletonOrThrow();

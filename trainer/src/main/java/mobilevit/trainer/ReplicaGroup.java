@@ -72,7 +72,7 @@ public final class ReplicaGroup implements AutoCloseable {
      * Threads of replicas 1..N-1; null with one replica. Replica 0 runs on the calling thread, which
      * also runs the update: PyTorch's CPU intra-op pool is OpenMP, one team of threads per calling
      * thread, and a second team idling (spinning) beside the first one slowed every CPU step (batch 2
-     * at 64x64 on 2 cores: 116-150 ms a step with replica 0 on a thread of its own, 42-50 ms without).
+     * at 64x64 on 2 cores: 116-150 ms a step with replica 0 on a thread of its own, 42-57 ms without).
      */
     private final ExecutorService threads;
     private final double labelSmoothing;

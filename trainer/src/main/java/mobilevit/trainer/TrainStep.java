@@ -170,7 +170,11 @@ public final class TrainStep implements AutoCloseable {
             try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
                 NDArray gradient = replicas.reduce(scope);
                 long t1 = System.nanoTime();
-                if (scaler == null && !LossScaler.allFinite(gradient)) {
+                if (scaler != null) {
+                    applied = scaler.unscale(gradient);
+                } else if (LossScaler.allFinite(gradient)) {
+                    applied = true;
+                } else {
                     // a finite but huge loss can still overflow in the backward; such a step would
                     // write inf/NaN into every weight (and the next checkpoint)
                     replicas.zeroGradients();
@@ -178,7 +182,6 @@ public final class TrainStep implements AutoCloseable {
                     throw new NonFiniteLossException("the gradient is not finite at step " + optimizer.steps()
                             + " (its loss was)");
                 }
-                applied = scaler == null || scaler.unscale(gradient);
                 if (applied) {
                     optimizer.step(replicas.masterState().parameters(), gradient, lr);
                 }
