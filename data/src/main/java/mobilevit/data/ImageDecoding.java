@@ -89,6 +89,28 @@ public final class ImageDecoding {
     }
 
     /**
+     * As {@link #decode(ByteBuffer, int, JpegDecoder)}, except that for a JPEG of the given full size
+     * ({@link #jpegSize}) only the region [top, top + height) x [left, left + width) of the scaled
+     * image need be decoded ({@link JpegRegion}, with {@link JpegDecoder#TURBOJPEG}): the other pixels
+     * of the returned image are then left as the workspace held them. The region's pixels are those
+     * of the whole decode, which this falls back to for anything region decoding does not take.
+     */
+    static Mat decodeRegion(ByteBuffer encoded, int reduction, int fullHeight, int fullWidth, int top, int left,
+                            int height, int width, JpegDecoder decoder) throws UnreadableImageException {
+        if (decoder == JpegDecoder.TURBOJPEG && TurboJpeg.available() && JpegRegion.available()
+                && encoded.isDirect() && ExifOrientation.upright(encoded)) {
+            int rows = ceilDiv(fullHeight, reduction);
+            int cols = ceilDiv(fullWidth, reduction);
+            ByteBuffer pixels = Workspace.current().pixels(Math.multiplyExact(3 * cols, rows));
+            if (JpegRegion.decode(DirectBuffers.address(encoded), encoded.limit(), reduction, top, left, height, width,
+                    DirectBuffers.address(pixels), cols, rows)) {
+                return new Mat(rows, cols, CvType.CV_8UC3, pixels);
+            }
+        }
+        return decode(encoded, reduction, decoder);
+    }
+
+    /**
      * The TurboJPEG decode into the workspace, or null for what OpenCV must decode itself: not a
      * JPEG, CMYK/YCCK, an EXIF orientation to apply, or any error or warning (OpenCV then decodes
      * the damaged file as it always did, or reports it unreadable).

@@ -15,4 +15,13 @@ public enum JpegDecoder {
     public static JpegDecoder best() {
         return TurboJpeg.available() ? TURBOJPEG : OPENCV;
     }
+
+    /**
+     * Whether {@link #TURBOJPEG} decodes training crops by region ({@link TrainTransform.Decoding#REGION}):
+     * libturbojpeg and the project's {@code libmobilevit_jpeg.so} load, and a region decodes as a whole
+     * image does (the first call logs why not).
+     */
+    public static boolean decodesRegions() {
+        return TurboJpeg.available() && JpegRegion.available();
+    }
 }

@@ -27,10 +27,27 @@ public final class TrainTransform {
 
     /** How much of a JPEG is decoded for a training crop. */
     public enum Decoding {
+        /**
+         * only the rows and columns of the crop (and a margin), at REDUCED's scale (libjpeg-turbo,
+         * {@link JpegRegion}): the same pixels as REDUCED, with the IDCT of the rest and the entropy
+         * decoding below the crop skipped. With {@link Interpolation#BILINEAR} only, whose resize reads
+         * at most one pixel outside the crop; otherwise as REDUCED.
+         */
+        REGION,
         /** DCT-domain 1/2, 1/4 or 1/8 decoding when the crop needs no more pixels (libjpeg-turbo) */
         REDUCED,
         /** always the full-size image (the reference for what REDUCED costs in accuracy) */
-        FULL
+        FULL;
+
+        /** Parses {@code region}, {@code reduced} or {@code full}. */
+        public static Decoding parse(String text) {
+            for (Decoding d : values()) {
+                if (d.name().equalsIgnoreCase(text)) {
+                    return d;
+                }
+            }
+            throw new IllegalArgumentException("decoding must be region, reduced or full, got '" + text + "'");
+        }
     }
 
     private final RandomResizedCrop crop;
@@ -51,9 +68,9 @@ public final class TrainTransform {
         this.decoder = decoder;
     }
 
-    /** The paper's transform: CVNets v0.1 crop, OpenCV bilinear, reduced-resolution decoding on. */
+    /** The paper's transform: CVNets v0.1 crop, OpenCV bilinear, region and reduced-resolution decoding on. */
     public static TrainTransform paper() {
-        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, Decoding.REDUCED);
+        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, Decoding.REGION);
     }
 
     /**
@@ -72,12 +89,14 @@ public final class TrainTransform {
             throws UnreadableImageException {
         Mat image = null;
         try {
-            int[] header = decoding == Decoding.REDUCED ? ImageDecoding.jpegSize(encoded) : null;
+            int[] header = decoding != Decoding.FULL ? ImageDecoding.jpegSize(encoded) : null;
             if (header != null) {
                 RandomDraws d = draws.get();
                 CropBox box = crop.params(header[0], header[1], d);
                 int reduction = reduction(box, outH, outW);
-                image = ImageDecoding.decode(encoded, reduction, decoder);
+                image = decoding == Decoding.REGION && interpolation == Interpolation.BILINEAR
+                        ? decodeCrop(encoded, header, box, reduction)
+                        : ImageDecoding.decode(encoded, reduction, decoder);
                 if (image.rows() == ceilDiv(header[0], reduction) && image.cols() == ceilDiv(header[1], reduction)) {
                     finish(image, box, reduction, d, outH, outW, dst, offset);
                     return;
@@ -93,6 +112,19 @@ public final class TrainTransform {
                 image.release();
             }
         }
+    }
+
+    /**
+     * The decode of the crop's region at 1/reduction scale, one pixel wider on every side: the
+     * bilinear resize of a scaled box samples at most half a pixel past its edges.
+     */
+    private Mat decodeCrop(ByteBuffer encoded, int[] header, CropBox box, int reduction) throws UnreadableImageException {
+        int top = box.top() / reduction - 1;
+        int left = box.left() / reduction - 1;
+        int bottom = ceilDiv(box.top() + box.height(), reduction) + 1;
+        int right = ceilDiv(box.left() + box.width(), reduction) + 1;
+        return ImageDecoding.decodeRegion(encoded, reduction, header[0], header[1], top, left, bottom - top,
+                right - left, decoder);
     }
 
     /** The largest decoding reduction (8, 4, 2, else 1) that keeps the crop at least the output size. */

@@ -66,6 +66,13 @@ final class BenchDataCommand implements Runnable {
     @Option(names = "--batch", defaultValue = "32", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
+    @Option(names = "--decoding", defaultValue = "region", description = "how much of each JPEG our pipelines "
+            + "decode: region (the crop's rows and columns, the training default; libjpeg-turbo only), reduced "
+            + "(the whole image, DCT-scaled when the crop allows) or full (default ${DEFAULT-VALUE})")
+    String decodingName;
+
+    private TrainTransform.Decoding decoding;
+
     @Override
     public void run() {
         for (int t : threads) {
@@ -73,6 +80,7 @@ final class BenchDataCommand implements Runnable {
         }
         Args.positive("--images", images);
         Args.positive("--batch", batch);
+        decoding = Args.choice(TrainTransform.Decoding::parse, decodingName);
         // One core per loading thread for every pipeline: PyTorch's own intra-op threads would give DJL's
         // transforms more cores than their threads (and spin against each other on a busy machine).
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
@@ -109,6 +117,10 @@ final class BenchDataCommand implements Runnable {
                     + "turbo path decodes with OpenCV too");
         }
         List<Scale> scales = ScaleTable.of(ScaleTable.Params.paper(batch, 1));
+        if (decoding == TrainTransform.Decoding.REGION && !JpegDecoder.decodesRegions()) {
+            System.out.println("warning: region decoding is off (see the log line above), so the turbo path decodes "
+                    + "whole JPEGs");
+        }
         TrainTransform turbo = transform(JpegDecoder.TURBOJPEG);
         TrainTransform opencv = transform(JpegDecoder.OPENCV);
         System.out.printf(Locale.ROOT, "%s: %d images; %d timed images per scale and pipeline, batch %d; machine: %d "
@@ -164,9 +176,9 @@ final class BenchDataCommand implements Runnable {
                 Runtime.getRuntime().availableProcessors(), loadAverage());
     }
 
-    private static TrainTransform transform(JpegDecoder decoder) {
+    private TrainTransform transform(JpegDecoder decoder) {
         return new TrainTransform(mobilevit.data.RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR,
-                TrainTransform.Decoding.REDUCED, decoder);
+                decoding, decoder);
     }
 
     private static double loadAverage() {

@@ -196,7 +196,7 @@ public final class Trainer {
         checkClasses(trainSet, valSet);
         MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
         TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(),
-                TrainTransform.Decoding.REDUCED);
+                TrainTransform.Decoding.REGION);
         MobileViT.Builder model = cfg.model().builder();
         long totalSteps = steps(sampler);
         ScheduleSection s = cfg.schedule();

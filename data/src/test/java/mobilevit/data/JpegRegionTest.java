@@ -1,0 +1,215 @@
+package mobilevit.data;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.opencv.core.Mat;
+import org.opencv.core.Size;
+import org.opencv.imgcodecs.Imgcodecs;
+import org.opencv.imgproc.Imgproc;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Region decoding ({@code libmobilevit_jpeg.so}) gives the pixels of a whole-image decode, bit for
+ * bit, for every kind of JPEG the encoders write, at every reduction; and the training crops made
+ * from it equal those made from whole images. Skipped where the library is not built, unless
+ * MOBILEVIT_REQUIRE_JPEG_REGION=1 (CI), which makes that a failure.
+ */
+class JpegRegionTest {
+
+    /** OpenCV's chroma subsampling settings, and grayscale. */
+    private static final int[] SAMPLINGS = {Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+            Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_422, Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_420,
+            Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_411, Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_440, 0};
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void corpus() throws Exception {
+        BadImages.write(tmp, Fixtures.file("preprocess_cv2/img_500x375.jpg"));
+    }
+
+    static void assumeRegionDecoding() {
+        if ("1".equals(System.getenv("MOBILEVIT_REQUIRE_JPEG_REGION"))) {
+            assertTrue(JpegDecoder.decodesRegions(), "region decoding is required here but off: libturbojpeg.so.0 "
+                    + "or libmobilevit_jpeg.so (built by data/src/main/native/build.sh) did not load");
+        }
+        assumeTrue(JpegDecoder.decodesRegions(), "region decoding is off (libturbojpeg0, gcc, libjpeg62-turbo-dev)");
+    }
+
+    /** The fixture photograph resized to odd and tiny sizes, encoded every way, progressive or not, with restarts or not. */
+    static Stream<Arguments> kinds() {
+        List<Arguments> out = new ArrayList<>();
+        for (int[] size : new int[][] {{375, 500}, {389, 517}, {47, 33}}) {
+            for (int sampling : SAMPLINGS) {
+                for (boolean progressive : new boolean[] {false, true}) {
+                    out.add(Arguments.of(size[0], size[1], sampling, progressive, progressive ? 0 : 3));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0}x{1} sampling {2} progressive {3} restarts {4}")
+    @MethodSource("kinds")
+    void aRegionHasThePixelsOfTheWholeDecode(int rows, int cols, int sampling, boolean progressive, int restarts)
+            throws Exception {
+        assumeRegionDecoding();
+        byte[] jpeg = photo(rows, cols, sampling, progressive, restarts);
+        SplittableRandom random = new SplittableRandom(rows * 31L + sampling + (progressive ? 7 : 0));
+        int regionsAboveTheLastRow = 0;
+        for (int reduction : new int[] {1, 2, 4, 8}) {
+            int h = (rows + reduction - 1) / reduction;
+            int w = (cols + reduction - 1) / reduction;
+            byte[] whole = whole(jpeg, reduction);
+            assertEquals(3 * h * w, whole.length);
+            for (int k = 0; k < 25; k++) {
+                int height = 1 + random.nextInt(h);
+                int width = 1 + random.nextInt(w);
+                int top = random.nextInt(h - height + 1);
+                int left = random.nextInt(w - width + 1);
+                byte[] region = region(jpeg, reduction, rows, cols, top, left, height, width);
+                for (int y = top; y < top + height; y++) {
+                    int from = 3 * (y * w + left);
+                    int to = 3 * (y * w + left + width);
+                    assertArrayEquals(Arrays.copyOfRange(whole, from, to), Arrays.copyOfRange(region, from, to),
+                            "1/" + reduction + " region " + top + "," + left + " " + height + "x" + width + ", row " + y);
+                }
+                if (top + height < h) { // the last row is not decoded (no whole-image fallback)
+                    byte[] last = Arrays.copyOfRange(region, 3 * (h - 1) * w, 3 * h * w);
+                    byte[] sentinels = new byte[last.length];
+                    Arrays.fill(sentinels, SENTINEL);
+                    assertArrayEquals(sentinels, last, "1/" + reduction + ": the last row was written");
+                    regionsAboveTheLastRow++;
+                }
+            }
+        }
+        assertTrue(regionsAboveTheLastRow > 10, regionsAboveTheLastRow + " regions ended above the last row");
+    }
+
+    /** Region decoding leaves the rest alone: a small region at the top does not touch the bottom rows. */
+    @Test
+    void onlyTheRegionIsDecoded() throws Exception {
+        assumeRegionDecoding();
+        byte[] jpeg = Files.readAllBytes(Fixtures.file("preprocess_cv2/img_500x375.jpg"));
+        byte[] region = region(jpeg, 1, 375, 500, 10, 200, 40, 50);
+        int untouched = 0;
+        for (int i = 3 * 500 * 100; i < region.length; i++) {
+            untouched += region[i] == SENTINEL ? 1 : 0;
+        }
+        assertEquals(region.length - 3 * 500 * 100, untouched, "bytes below row 100 written");
+    }
+
+    /**
+     * The training crops of REGION equal REDUCED's, bit for bit, at every reduction; also for the
+     * odd files, where the region path falls back to whole decoding (CMYK) or decodes above the
+     * damage (a file cut mid-scan).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"preprocess_cv2/img_500x375.jpg", "preprocess_cv2/img_gray_320x240.jpg", "cut_in_scan.JPEG",
+            "cmyk.JPEG", "grayscale.JPEG", "progressive_444"})
+    void trainingCropsEqualThoseOfWholeDecoding(String name) throws Exception {
+        assumeRegionDecoding();
+        byte[] jpeg = switch (name) {
+            case "progressive_444" -> photo(375, 500, Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_444, true, 0);
+            default -> Files.readAllBytes(name.startsWith("preprocess") ? Fixtures.file(name) : tmp.resolve(name));
+        };
+        TrainTransform region = transform(TrainTransform.Decoding.REGION);
+        TrainTransform reduced = transform(TrainTransform.Decoding.REDUCED);
+        java.util.Set<Integer> reductions = new java.util.TreeSet<>();
+        int[] size = ImageDecoding.jpegSize(TestImages.direct(jpeg));
+        for (int out : new int[] {24, 48, 96, 160, 256}) {
+            for (long k = 0; k < 30; k++) {
+                long sample = k;
+                Supplier<RandomDraws> draws = () -> RandomDraws.seeded(5, out, sample);
+                CropBox box = new RandomResizedCrop(RandomResizedCrop.Variant.CVNETS_V01).params(size[0], size[1],
+                        draws.get());
+                reductions.add(TrainTransform.reduction(box, out, out));
+                assertArrayEquals(TrainTransformTest.apply(reduced, jpeg, out, out, draws),
+                        TrainTransformTest.apply(region, jpeg, out, out, draws), name + " at " + out + ", sample " + k);
+            }
+        }
+        // the small odd files (140x100 and less) reach only 1/2 or 1/4 at these sizes
+        assertEquals(size[0] >= 240 ? List.of(1, 2, 4, 8) : List.of(1, 2), List.copyOf(reductions).subList(0,
+                size[0] >= 240 ? reductions.size() : 2), "reductions reached");
+    }
+
+    private static final byte SENTINEL = 0x5A;
+
+    /** The region decode in a fresh buffer of sentinel bytes (the whole scaled image, HWC). */
+    private static byte[] region(byte[] jpeg, int reduction, int rows, int cols, int top, int left, int height,
+                                 int width) throws UnreadableImageException {
+        int h = (rows + reduction - 1) / reduction;
+        int w = (cols + reduction - 1) / reduction;
+        ByteBuffer pixels = Workspace.current().pixels(3 * h * w);
+        byte[] fill = new byte[3 * h * w];
+        Arrays.fill(fill, SENTINEL);
+        pixels.put(0, fill);
+        Mat image = ImageDecoding.decodeRegion(TestImages.direct(jpeg), reduction, rows, cols, top, left, height, width,
+                JpegDecoder.TURBOJPEG);
+        try {
+            assertEquals(DirectBuffers.address(pixels), image.dataAddr(), "decoded by region into the workspace");
+            byte[] out = new byte[3 * h * w];
+            image.get(0, 0, out);
+            return out;
+        } finally {
+            image.release();
+        }
+    }
+
+    /** libjpeg-turbo's whole decode (which equals OpenCV's, JpegDecodingTest). */
+    private static byte[] whole(byte[] jpeg, int reduction) throws UnreadableImageException {
+        Mat image = ImageDecoding.decode(TestImages.direct(jpeg), reduction, JpegDecoder.TURBOJPEG);
+        try {
+            byte[] out = new byte[3 * image.rows() * image.cols()];
+            image.get(0, 0, out);
+            return out;
+        } finally {
+            image.release();
+        }
+    }
+
+    private static byte[] photo(int rows, int cols, int sampling, boolean progressive, int restarts) throws Exception {
+        Mat source = Imgcodecs.imread(Fixtures.file("preprocess_cv2/img_500x375.jpg").toString());
+        Mat resized = new Mat();
+        try {
+            Imgproc.resize(source, resized, new Size(cols, rows), 0, 0, Imgproc.INTER_AREA);
+            if (sampling == 0) {
+                Imgproc.cvtColor(resized, resized, Imgproc.COLOR_BGR2GRAY);
+                return TestImages.encode(resized, ".jpg", Imgcodecs.IMWRITE_JPEG_QUALITY, 90,
+                        Imgcodecs.IMWRITE_JPEG_PROGRESSIVE, progressive ? 1 : 0,
+                        Imgcodecs.IMWRITE_JPEG_RST_INTERVAL, restarts);
+            }
+            return TestImages.encode(resized, ".jpg", Imgcodecs.IMWRITE_JPEG_QUALITY, 90,
+                    Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR, sampling, Imgcodecs.IMWRITE_JPEG_PROGRESSIVE,
+                    progressive ? 1 : 0, Imgcodecs.IMWRITE_JPEG_RST_INTERVAL, restarts);
+        } finally {
+            source.release();
+            resized.release();
+        }
+    }
+
+    private static TrainTransform transform(TrainTransform.Decoding decoding) {
+        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, decoding,
+                JpegDecoder.TURBOJPEG);
+    }
+}
