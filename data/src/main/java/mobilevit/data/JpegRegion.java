@@ -25,6 +25,8 @@ import java.util.Arrays;
 final class JpegRegion {
 
     private static final String LIBRARY = "mobilevit_jpeg";
+    /** Where JNA looks for it on the class path (data/pom.xml puts it there). */
+    private static final String RESOURCE = "linux-x86-64/libmobilevit_jpeg.so";
     private static final Logger LOG = LoggerFactory.getLogger(JpegRegion.class);
 
     private JpegRegion() {}
@@ -52,12 +54,18 @@ final class JpegRegion {
     }
 
     private static boolean load() {
+        ClassLoader loader = JpegRegion.class.getClassLoader();
+        if (loader.getResource(RESOURCE) == null) {
+            LOG.info("training crops decode whole JPEGs (the same pixels, more slowly): this build has no {}; it is "
+                    + "built where gcc and libjpeg62-turbo-dev are installed", RESOURCE);
+            return false;
+        }
         try {
-            Native.register(JpegRegion.class, NativeLibrary.getInstance(LIBRARY, JpegRegion.class.getClassLoader()));
+            Native.register(JpegRegion.class, NativeLibrary.getInstance(LIBRARY, loader));
         } catch (UnsatisfiedLinkError e) {
-            LOG.info("training crops decode whole JPEGs (the same pixels, more slowly): lib{}.so does not load ({}); "
-                    + "it is built with the jar where gcc and libjpeg62-turbo-dev are installed", LIBRARY,
-                    e.getMessage().lines().findFirst().orElse(""));
+            LOG.warn("training crops decode whole JPEGs (the same pixels, more slowly): {} does not load ({}); it "
+                    + "needs libjpeg-turbo's libjpeg.so.62 (apt-get install libjpeg62-turbo)", RESOURCE,
+                    e.getMessage().replace('\n', ' '));
             return false;
         }
         if (!decodesAsWholeImage()) {
