@@ -66,6 +66,8 @@ class DataCommandsTest {
                 .failsWithOneLine(2, "error: image folder " + nothing + " does not exist");
         Cli.run("bench", "data", "--threads", "1,0")
                 .failsWithOneLine(2, "error: --threads must be positive, got 0");
+        Cli.run("bench", "data", "--decoding", "crop")
+                .failsWithOneLine(2, "error: decoding must be region, reduced or full, got 'crop'");
         Cli.run("synth", "--output", tmp.resolve("t").toString(), "--image-size", "500")
                 .failsWithOneLine(2, "error: image size must be WIDTHxHEIGHT, e.g. 500x375, got '500'");
         Cli.run("synth", "--output", tmp.resolve("t").toString(), "--image-size", "8x8")
