@@ -22,6 +22,12 @@ if ! echo '#include <stdio.h>
 fi
 mkdir -p "$out"
 # -z now: a libjpeg without jpeg_crop_scanline (not libjpeg-turbo) fails at load time, not mid-call.
-"$cc" -O2 -std=c99 -Wall -Wextra -Werror -fPIC -shared -Wl,-z,now -o "$out/libmobilevit_jpeg.so" \
-  "$here/jpeg_region.c" -ljpeg
+# A failed compile (another libjpeg's headers, say) leaves the build whole-image only, as above.
+if ! errors="$("$cc" -O2 -std=c99 -Wall -Wextra -Werror -fPIC -shared -Wl,-z,now \
+    -o "$out/libmobilevit_jpeg.so" "$here/jpeg_region.c" -ljpeg 2>&1)"; then
+  rm -f "$out/libmobilevit_jpeg.so"
+  echo "[jpeg_region] not built: $cc failed (it needs libjpeg-turbo's jpeglib.h and libjpeg.so, from libjpeg62-turbo-dev):"
+  echo "$errors" | head -5
+  exit 0
+fi
 echo "[jpeg_region] built $out/libmobilevit_jpeg.so"
