@@ -2,7 +2,7 @@
  * Decodes one region of a JPEG with libjpeg's own API (libjpeg.so.62 of libjpeg-turbo), for the
  * training crops: the rows above the region are entropy-decoded only (jpeg_skip_scanlines), the
  * columns outside it are not transformed (jpeg_crop_scanline), and decoding stops after its last
- * row (jpeg_abort_decompress), so the Huffman data below it is never read.
+ * row (the decompressor is destroyed there), so the Huffman data below it is never read.
  *
  * This file exists because libjpeg reports a damaged file by calling error_exit, which must not
  * return: it takes a setjmp/longjmp pair in C, which JNA cannot provide. TurboJPEG 2.x, which
@@ -108,7 +108,6 @@ int mobilevit_jpeg_decode_region(const unsigned char *jpeg, unsigned long size, 
   if (err.warned && result == MOBILEVIT_JPEG_OK) {
     result = MOBILEVIT_JPEG_WARNING;
   }
-  jpeg_abort_decompress(&cinfo);
-  jpeg_destroy_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo); /* also ends a decompression left part-way */
   return result;
 }

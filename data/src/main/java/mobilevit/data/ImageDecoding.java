@@ -97,8 +97,8 @@ public final class ImageDecoding {
      */
     static Mat decodeRegion(ByteBuffer encoded, int reduction, int fullHeight, int fullWidth, int top, int left,
                             int height, int width, JpegDecoder decoder) throws UnreadableImageException {
-        if (decoder == JpegDecoder.TURBOJPEG && TurboJpeg.available() && JpegRegion.available()
-                && encoded.isDirect() && ExifOrientation.upright(encoded)) {
+        if (decoder == JpegDecoder.TURBOJPEG && JpegDecoder.decodesRegions() && encoded.isDirect()
+                && ExifOrientation.upright(encoded)) {
             int rows = ceilDiv(fullHeight, reduction);
             int cols = ceilDiv(fullWidth, reduction);
             ByteBuffer pixels = Workspace.current().pixels(Math.multiplyExact(3 * cols, rows));
@@ -167,7 +167,8 @@ public final class ImageDecoding {
         return null;
     }
 
-    private static int ceilDiv(int a, int b) {
+    /** ceil(a / b) for positive ints: the side of a 1/b decode, and a scaled box's far edge. */
+    static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 }

@@ -97,7 +97,8 @@ public final class TrainTransform {
                 image = decoding == Decoding.REGION && interpolation == Interpolation.BILINEAR
                         ? decodeCrop(encoded, header, box, reduction)
                         : ImageDecoding.decode(encoded, reduction, decoder);
-                if (image.rows() == ceilDiv(header[0], reduction) && image.cols() == ceilDiv(header[1], reduction)) {
+                if (image.rows() == ImageDecoding.ceilDiv(header[0], reduction)
+                        && image.cols() == ImageDecoding.ceilDiv(header[1], reduction)) {
                     finish(image, box, reduction, d, outH, outW, dst, offset);
                     return;
                 }
@@ -121,8 +122,8 @@ public final class TrainTransform {
     private Mat decodeCrop(ByteBuffer encoded, int[] header, CropBox box, int reduction) throws UnreadableImageException {
         int top = box.top() / reduction - 1;
         int left = box.left() / reduction - 1;
-        int bottom = ceilDiv(box.top() + box.height(), reduction) + 1;
-        int right = ceilDiv(box.left() + box.width(), reduction) + 1;
+        int bottom = ImageDecoding.ceilDiv(box.top() + box.height(), reduction) + 1;
+        int right = ImageDecoding.ceilDiv(box.left() + box.width(), reduction) + 1;
         return ImageDecoding.decodeRegion(encoded, reduction, header[0], header[1], top, left, bottom - top,
                 right - left, decoder);
     }
@@ -145,9 +146,5 @@ public final class TrainTransform {
                 outH, outW, interpolation, resized);
         boolean flip = draws.uniform(0, 1) <= FLIP_PROBABILITY;
         Planes.write(resized, flip, dst, offset);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 }

@@ -245,11 +245,10 @@ final class BenchDataCommand implements Runnable {
                         .build();
         ExecutorService executor = Executors.newFixedThreadPool(threads);
         NDManager manager = NDManager.newBaseManager();
-        long start = System.nanoTime();
-        int done = 0;
         try {
             dataset.prepare();
-            start = System.nanoTime();
+            long start = System.nanoTime();
+            int done = 0;
             while (done < n) {
                 for (ai.djl.training.dataset.Batch b : dataset.getData(manager, executor)) {
                     done += b.getSize();
