@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds libmobilevit_jpeg.so (jpeg_region.c against libjpeg-turbo's libjpeg.so.62) into the folder
+# Builds libmobilevit_jpeg.so (jpeg_region.c and jpeg_restarts.c against libjpeg-turbo's libjpeg.so.62) into the folder
 # given, where JNA finds it on the class path (Maven runs this before the tests; see data/pom.xml).
 # Without a C compiler or libjpeg's headers (Debian/Ubuntu: apt-get install gcc libjpeg62-turbo-dev)
 # it builds nothing and says so: the loaders then decode whole JPEGs, at the same pixels, more slowly.
@@ -24,7 +24,7 @@ mkdir -p "$out"
 # -z now: a libjpeg without jpeg_crop_scanline (not libjpeg-turbo) fails at load time, not mid-call.
 # A failed compile (another libjpeg's headers, say) leaves the build whole-image only, as above.
 if ! errors="$("$cc" -O2 -std=c99 -Wall -Wextra -Werror -fPIC -shared -Wl,-z,now \
-    -o "$out/libmobilevit_jpeg.so" "$here/jpeg_region.c" -ljpeg 2>&1)"; then
+    -o "$out/libmobilevit_jpeg.so" "$here/jpeg_region.c" "$here/jpeg_restarts.c" -ljpeg 2>&1)"; then
   rm -f "$out/libmobilevit_jpeg.so"
   echo "[jpeg_region] not built: $cc failed (it needs libjpeg-turbo's jpeglib.h and libjpeg.so, from libjpeg62-turbo-dev):"
   echo "$errors" | head -5

@@ -12,56 +12,32 @@
  * iMCU on each side, since fancy upsampling treats the decoded columns' edges as the image's, and
  * they are written into a buffer the size of the whole image, at their own place. Rows need no
  * margin: jpeg_skip_scanlines keeps the upsampler's context rows.
+ *
+ * A file with a restart marker after every MCU (written by jpeg_restarts.c) is decoded from the
+ * MCUs around the region alone, so neither the rows above it nor the columns beside it are
+ * entropy-decoded.
  */
-#include <setjmp.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <jpeglib.h>
-
-/* Results; the caller decodes the whole image another way on any but OK. */
-#define MOBILEVIT_JPEG_OK 0
-#define MOBILEVIT_JPEG_NOT_APPLICABLE 1 /* CMYK/YCCK, not the size the caller expected, no region */
-#define MOBILEVIT_JPEG_ERROR 2          /* libjpeg stopped on an error */
-#define MOBILEVIT_JPEG_WARNING 3        /* a warning (damaged data) in what was decoded */
-
-struct escape_error_mgr {
-  struct jpeg_error_mgr pub;
-  jmp_buf escape;
-  int warned;
-};
-
-static void escape(j_common_ptr cinfo) {
-  longjmp(((struct escape_error_mgr *)cinfo->err)->escape, 1);
-}
-
-static void note_warning(j_common_ptr cinfo, int level) {
-  if (level < 0) {
-    ((struct escape_error_mgr *)cinfo->err)->warned = 1;
-  }
-}
-
-static int max_int(int a, int b) { return a > b ? a : b; }
-static int min_int(int a, int b) { return a < b ? a : b; }
+#include "jpeg_common.h"
+#include "jpeg_restarts.h"
 
 /*
- * Decodes the JPEG jpeg[0, size) scaled by 1/reduction (1, 2, 4 or 8) as BGR into dst, which holds
- * the whole scaled image (dst_height rows of 3 * dst_width bytes). At least the rows [top, top +
- * height) and columns [left, left + width) of dst are written, with their values in a whole-image
- * decode; other pixels of dst may be written or left as they were.
+ * Decodes the JPEG jpeg[0, size) scaled by 1/reduction (1, 2, 4 or 8) as BGR into dst, rows of stride
+ * bytes, if its scaled image is rows x cols: at least its rows [top, top + height) and columns [left,
+ * left + width) are written, with their values in a whole-image decode.
  */
-int mobilevit_jpeg_decode_region(const unsigned char *jpeg, unsigned long size, int reduction, int top, int left,
-                                 int height, int width, unsigned char *dst, int dst_width, int dst_height) {
+static int decode_rows(const unsigned char *jpeg, unsigned long size, int reduction, int top, int left, int height,
+                       int width, unsigned char *dst, size_t stride, int rows, int cols) {
   struct jpeg_decompress_struct cinfo;
   struct escape_error_mgr err;
+  jmp_buf escape_point;
   volatile int result = MOBILEVIT_JPEG_OK;
 
   memset(&cinfo, 0, sizeof cinfo); /* so that an error inside jpeg_create_decompress destroys nothing */
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = escape;
-  err.pub.emit_message = note_warning;
-  err.warned = 0;
-  if (setjmp(err.escape)) {
+  cinfo.err = escape_errors(&err, &escape_point);
+  if (setjmp(escape_point)) {
     jpeg_destroy_decompress(&cinfo);
     return MOBILEVIT_JPEG_ERROR;
   }
@@ -79,11 +55,11 @@ int mobilevit_jpeg_decode_region(const unsigned char *jpeg, unsigned long size, 
     jpeg_start_decompress(&cinfo);
     int imcu_width = cinfo.max_h_samp_factor * cinfo.min_DCT_scaled_size;
     int first_row = max_int(0, top);
-    int end_row = min_int(dst_height, top + height);
+    int end_row = min_int(rows, top + height);
     int first_col = max_int(0, left - imcu_width);
-    int end_col = min_int(dst_width, left + width + imcu_width);
-    if ((int)cinfo.output_width != dst_width || (int)cinfo.output_height != dst_height
-        || cinfo.output_components != 3 || first_row >= end_row || first_col >= end_col) {
+    int end_col = min_int(cols, left + width + imcu_width);
+    if ((int)cinfo.output_width != cols || (int)cinfo.output_height != rows || cinfo.output_components != 3
+        || first_row >= end_row || first_col >= end_col) {
       result = MOBILEVIT_JPEG_NOT_APPLICABLE;
     } else {
       JDIMENSION x = (JDIMENSION)first_col;
@@ -91,12 +67,12 @@ int mobilevit_jpeg_decode_region(const unsigned char *jpeg, unsigned long size, 
       jpeg_crop_scanline(&cinfo, &x, &w); /* x moves down to an iMCU boundary */
       jpeg_skip_scanlines(&cinfo, (JDIMENSION)first_row);
       while ((int)cinfo.output_scanline < end_row) {
-        JSAMPROW rows[16];
+        JSAMPROW row_pointers[16];
         int n = min_int(16, end_row - (int)cinfo.output_scanline);
         for (int i = 0; i < n; i++) {
-          rows[i] = dst + ((size_t)(cinfo.output_scanline + i) * dst_width + x) * 3;
+          row_pointers[i] = dst + (cinfo.output_scanline + i) * stride + (size_t)x * 3;
         }
-        if (jpeg_read_scanlines(&cinfo, rows, (JDIMENSION)n) == 0) {
+        if (jpeg_read_scanlines(&cinfo, row_pointers, (JDIMENSION)n) == 0) {
           break; /* suspended: cannot happen with a memory source, which pads with EOI */
         }
       }
@@ -110,4 +86,26 @@ int mobilevit_jpeg_decode_region(const unsigned char *jpeg, unsigned long size, 
   }
   jpeg_destroy_decompress(&cinfo); /* also ends a decompression left part-way */
   return result;
+}
+
+/*
+ * Decodes the JPEG jpeg[0, size) scaled by 1/reduction (1, 2, 4 or 8) as BGR into dst, which holds
+ * the whole scaled image (dst_height rows of 3 * dst_width bytes). At least the rows [top, top +
+ * height) and columns [left, left + width) of dst are written, with their values in a whole-image
+ * decode; other pixels of dst may be written or left as they were. A file with a restart marker
+ * after every MCU (jpeg_restarts.c) is decoded from the MCUs around the region alone.
+ */
+int mobilevit_jpeg_decode_region(const unsigned char *jpeg, unsigned long size, int reduction, int top, int left,
+                                 int height, int width, unsigned char *dst, int dst_width, int dst_height) {
+  size_t stride = (size_t)dst_width * 3;
+  struct region_part part;
+  if (mobilevit_jpeg_restart_region(jpeg, size, reduction, dst_height, dst_width, top, left, height, width, &part)) {
+    int result = decode_rows(part.jpeg, part.size, reduction, top - part.top, left - part.left, height, width,
+                             dst + part.top * stride + (size_t)part.left * 3, stride, part.rows, part.cols);
+    free(part.jpeg);
+    if (result != MOBILEVIT_JPEG_ERROR) {
+      return result;
+    }
+  }
+  return decode_rows(jpeg, size, reduction, top, left, height, width, dst, stride, dst_height, dst_width);
 }

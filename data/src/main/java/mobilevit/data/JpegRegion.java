@@ -2,6 +2,7 @@ package mobilevit.data;
 
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
 
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -11,13 +12,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
  * Region decoding of a JPEG for a training crop: {@code libmobilevit_jpeg.so}, built from
- * {@code src/main/native/jpeg_region.c} against libjpeg-turbo's {@code libjpeg.so.62} and found by
- * JNA on the class path. Only the crop's rows and columns are transformed, and the entropy data
- * below its last row is not read; the pixels written are those of a whole-image decode.
+ * {@code src/main/native/jpeg_region.c} and {@code jpeg_restarts.c} against libjpeg-turbo's
+ * {@code libjpeg.so.62} and found by JNA on the class path. Only the crop's rows and columns are
+ * transformed, and the entropy data below its last row is not read (nor, in a file with a restart
+ * marker after every MCU, above it or beside it); the pixels written are those of a whole-image
+ * decode. The library also writes such files ({@link RestartMarkers}).
  *
  * <p>Loading checks that: a small image decoded by region must equal OpenCV's whole decode, or
  * region decoding stays off (logged once), as it does when the library or libjpeg is missing.
@@ -51,6 +55,24 @@ final class JpegRegion {
                           int dstWidth, int dstHeight) {
         return mobilevit_jpeg_decode_region(jpeg, length, reduction, top, left, height, width, dst, dstWidth,
                 dstHeight) == 0;
+    }
+
+    /**
+     * {@code jpeg[0, length)} re-encoded losslessly with a restart marker after every MCU, or null
+     * when libjpeg cannot read it without an error or a warning.
+     */
+    static byte[] addRestarts(long jpeg, int length) {
+        ByteBuffer result = ByteBuffer.allocateDirect(2 * Long.BYTES).order(ByteOrder.nativeOrder());
+        long address = DirectBuffers.address(result);
+        if (mobilevit_jpeg_add_restarts(jpeg, length, address, address + Long.BYTES) != 0) {
+            return null;
+        }
+        long buffer = result.getLong(0);
+        try {
+            return new Pointer(buffer).getByteArray(0, Math.toIntExact(result.getLong(Long.BYTES)));
+        } finally {
+            mobilevit_jpeg_free(buffer);
+        }
     }
 
     private static boolean load() {
@@ -125,4 +147,11 @@ final class JpegRegion {
     private static native int mobilevit_jpeg_decode_region(long jpeg, long size, int reduction, int top, int left,
                                                            int height, int width, long dst, int dstWidth,
                                                            int dstHeight);
+
+    // int mobilevit_jpeg_add_restarts(const unsigned char *jpeg, unsigned long size, unsigned char **out,
+    //     unsigned long *out_size)
+    private static native int mobilevit_jpeg_add_restarts(long jpeg, long size, long out, long outSize);
+
+    // void mobilevit_jpeg_free(unsigned char *buffer)
+    private static native void mobilevit_jpeg_free(long buffer);
 }

@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -75,6 +77,8 @@ class JpegRegionTest {
             throws Exception {
         assumeRegionDecoding();
         byte[] jpeg = photo(rows, cols, sampling, progressive, restarts);
+        // the same file with a restart marker after every MCU: decoded from the MCUs around the region
+        byte[] marked = RestartMarkers.add(jpeg).orElseThrow();
         SplittableRandom random = new SplittableRandom(rows * 31L + sampling + (progressive ? 7 : 0));
         int regionsAboveTheLastRow = 0;
         for (int reduction : new int[] {1, 2, 4, 8}) {
@@ -82,28 +86,82 @@ class JpegRegionTest {
             int w = (cols + reduction - 1) / reduction;
             byte[] whole = whole(jpeg, reduction);
             assertEquals(3 * h * w, whole.length);
+            assertArrayEquals(whole, whole(marked, reduction), "1/" + reduction + ": re-encoding is lossless");
             for (int k = 0; k < 25; k++) {
                 int height = 1 + random.nextInt(h);
                 int width = 1 + random.nextInt(w);
                 int top = random.nextInt(h - height + 1);
                 int left = random.nextInt(w - width + 1);
-                byte[] region = region(jpeg, reduction, rows, cols, top, left, height, width);
-                for (int y = top; y < top + height; y++) {
-                    int from = 3 * (y * w + left);
-                    int to = 3 * (y * w + left + width);
-                    assertArrayEquals(Arrays.copyOfRange(whole, from, to), Arrays.copyOfRange(region, from, to),
-                            "1/" + reduction + " region " + top + "," + left + " " + height + "x" + width + ", row " + y);
-                }
-                if (top + height < h) { // the last row is not decoded (no whole-image fallback)
-                    byte[] last = Arrays.copyOfRange(region, 3 * (h - 1) * w, 3 * h * w);
-                    byte[] sentinels = new byte[last.length];
-                    Arrays.fill(sentinels, SENTINEL);
-                    assertArrayEquals(sentinels, last, "1/" + reduction + ": the last row was written");
-                    regionsAboveTheLastRow++;
+                for (byte[] file : List.of(jpeg, marked)) {
+                    String what = (file == marked ? "restart-marked " : "") + "1/" + reduction + " region " + top + ","
+                            + left + " " + height + "x" + width;
+                    byte[] region = region(file, reduction, rows, cols, top, left, height, width);
+                    for (int y = top; y < top + height; y++) {
+                        int from = 3 * (y * w + left);
+                        int to = 3 * (y * w + left + width);
+                        assertArrayEquals(Arrays.copyOfRange(whole, from, to), Arrays.copyOfRange(region, from, to),
+                                what + ", row " + y);
+                    }
+                    if (top + height < h) { // the last row is not decoded (no whole-image fallback)
+                        byte[] last = Arrays.copyOfRange(region, 3 * (h - 1) * w, 3 * h * w);
+                        byte[] sentinels = new byte[last.length];
+                        Arrays.fill(sentinels, SENTINEL);
+                        assertArrayEquals(sentinels, last, what + ": the last row was written");
+                        regionsAboveTheLastRow++;
+                    }
                 }
             }
         }
-        assertTrue(regionsAboveTheLastRow > 10, regionsAboveTheLastRow + " regions ended above the last row");
+        assertTrue(regionsAboveTheLastRow > 20, regionsAboveTheLastRow + " regions ended above the last row");
+    }
+
+    /**
+     * A restart-marked file is decoded from the MCUs around the region alone: with the entropy data
+     * of its first MCU row wiped, a region lower down still decodes, by region, to the intact
+     * file's pixels. Reading the wiped row (as decoding without the markers must) is a warning,
+     * which would make the whole file be decoded instead, and write its last row.
+     */
+    @ParameterizedTest
+    @MethodSource("samplingsAndMcuWidths")
+    void aRestartMarkedRegionReadsNothingAboveIt(int sampling, int mcuWidth) throws Exception {
+        assumeRegionDecoding();
+        byte[] marked = RestartMarkers.add(photo(375, 500, sampling, false, 0)).orElseThrow();
+        byte[] wiped = wipeFirstMcus(marked, (500 + mcuWidth - 1) / mcuWidth);
+        byte[] whole = whole(marked, 1);
+        byte[] region = region(wiped, 1, 375, 500, 100, 150, 120, 200);
+        for (int y = 100; y < 220; y++) {
+            int from = 3 * (y * 500 + 150);
+            int to = 3 * (y * 500 + 350);
+            assertArrayEquals(Arrays.copyOfRange(whole, from, to), Arrays.copyOfRange(region, from, to), "row " + y);
+        }
+        byte[] sentinels = new byte[3 * 500];
+        Arrays.fill(sentinels, SENTINEL);
+        assertArrayEquals(sentinels, Arrays.copyOfRange(region, 3 * 500 * 374, 3 * 500 * 375), "the last row");
+        assertTrue(RestartMarkers.add(wiped).isEmpty(), "the wiped file reads with warnings");
+    }
+
+    static Stream<Arguments> samplingsAndMcuWidths() {
+        int[] widths = {8, 16, 16, 32, 8, 8}; // of SAMPLINGS' MCUs, in pixels
+        return IntStream.range(0, SAMPLINGS.length).mapToObj(i -> Arguments.of(SAMPLINGS[i], widths[i]));
+    }
+
+    /** The file with the entropy data of its first {@code mcus} MCUs (up to their restart markers) set to zero. */
+    private static byte[] wipeFirstMcus(byte[] jpeg, int mcus) {
+        byte[] out = jpeg.clone();
+        int p = 2;
+        while ((out[p + 1] & 0xFF) != 0xDA) {
+            p += 2 + ((out[p + 2] & 0xFF) << 8 | out[p + 3] & 0xFF);
+        }
+        p += 2 + ((out[p + 2] & 0xFF) << 8 | out[p + 3] & 0xFF);
+        for (int markers = 0; markers < mcus; p++) {
+            if ((out[p] & 0xFF) == 0xFF && (out[p + 1] & 0xF8) == 0xD0) {
+                markers++;
+                p++;
+            } else {
+                out[p] = 0;
+            }
+        }
+        return out;
     }
 
     /** Region decoding leaves the rest alone: a small region at the top does not touch the bottom rows. */
@@ -120,9 +178,9 @@ class JpegRegionTest {
     }
 
     /**
-     * The training crops of REGION equal REDUCED's, bit for bit, at every reduction; also for the
-     * odd files, where the region path falls back to whole decoding (CMYK) or decodes above the
-     * damage (a file cut mid-scan).
+     * The training crops of REGION equal REDUCED's, bit for bit, at every reduction, from the file
+     * and from its restart-marked copy; also for the odd files, where the region path falls back to
+     * whole decoding (CMYK) or decodes above the damage (a file cut mid-scan, which is not re-encoded).
      */
     @ParameterizedTest
     @ValueSource(strings = {"preprocess_cv2/img_500x375.jpg", "preprocess_cv2/img_gray_320x240.jpg", "cut_in_scan.JPEG",
@@ -135,6 +193,8 @@ class JpegRegionTest {
         };
         TrainTransform region = transform(TrainTransform.Decoding.REGION);
         TrainTransform reduced = transform(TrainTransform.Decoding.REDUCED);
+        Optional<byte[]> marked = RestartMarkers.add(jpeg); // all but the file cut mid-scan
+        assertEquals(!name.equals("cut_in_scan.JPEG"), marked.isPresent(), "re-encoded");
         java.util.Set<Integer> reductions = new java.util.TreeSet<>();
         int[] size = ImageDecoding.jpegSize(TestImages.direct(jpeg));
         for (int out : new int[] {24, 48, 96, 160, 256}) {
@@ -144,8 +204,13 @@ class JpegRegionTest {
                 CropBox box = new RandomResizedCrop(RandomResizedCrop.Variant.CVNETS_V01).params(size[0], size[1],
                         draws.get());
                 reductions.add(TrainTransform.reduction(box, out, out));
-                assertArrayEquals(TrainTransformTest.apply(reduced, jpeg, out, out, draws),
-                        TrainTransformTest.apply(region, jpeg, out, out, draws), name + " at " + out + ", sample " + k);
+                byte[] expected = TrainTransformTest.apply(reduced, jpeg, out, out, draws);
+                assertArrayEquals(expected, TrainTransformTest.apply(region, jpeg, out, out, draws),
+                        name + " at " + out + ", sample " + k);
+                if (marked.isPresent()) {
+                    assertArrayEquals(expected, TrainTransformTest.apply(region, marked.get(), out, out, draws),
+                            name + " restart-marked at " + out + ", sample " + k);
+                }
             }
         }
         // the small odd files (140x100 and less) reach only 1/2 or 1/4 at these sizes
