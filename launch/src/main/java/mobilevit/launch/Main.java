@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
             BenchCommand.class,
             PreprocessCommand.class,
             SynthCommand.class,
+            TranscodeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -72,6 +72,34 @@ class DataCommandsTest {
                 .failsWithOneLine(2, "error: image size must be WIDTHxHEIGHT, e.g. 500x375, got '500'");
         Cli.run("synth", "--output", tmp.resolve("t").toString(), "--image-size", "8x8")
                 .failsWithOneLine(2, "error: image size must be 16 to 8192 pixels a side, got 8x8");
+        Cli.run("transcode", "--input", nothing.toString(), "--output", tmp.resolve("copy").toString())
+                .failsWithOneLine(2, "error: input " + nothing + " is not a folder");
+        Cli.run("transcode", "--input", tmp.toString(), "--output", tmp.resolve("copy").toString())
+                .failsWithOneLine(2, "error: output " + tmp.resolve("copy") + " and input " + tmp
+                        + " must not contain each other");
+        Cli.run("transcode", "--input", tmp.toString(), "--output", tmp.resolve("copy").toString(), "--threads", "0")
+                .failsWithOneLine(2, "error: --threads must be positive, got 0");
+    }
+
+    @Test
+    void transcodeCopiesADatasetAndResumes() throws Exception {
+        Path data = tmp.resolve("synth");
+        Path copy = tmp.resolve("copy");
+        assertEquals(0, Main.execute("synth", "--output", data.toString(), "--classes", "2", "--train-per-class", "3",
+                "--val-per-class", "1"));
+        Cli.Result first = Cli.run("transcode", "--input", data.toString(), "--output", copy.toString());
+        assertEquals(0, first.exitCode(), first.err());
+        assertTrue(first.out().contains(copy + ": 8 files; 8 JPEGs re-encoded"), first.out());
+        assertTrue(first.err().contains("transcode [") && first.err().contains("8/8 images"), first.err());
+        Path file = copy.resolve("val/s0001-plain-square/s0001-plain-square_00000.JPEG");
+        assertTrue(Files.size(file) > 1000);
+        Files.delete(file);
+        Cli.Result second = Cli.run("transcode", "--input", data.toString(), "--output", copy.toString(),
+                "--threads", "1");
+        assertEquals(0, second.exitCode(), second.err());
+        assertTrue(second.out().contains("8 files; 1 JPEGs re-encoded") && second.out().contains("7 already there"),
+                second.out());
+        assertTrue(Files.size(file) > 1000);
     }
 
     @Test
