@@ -15,6 +15,8 @@ import mobilevit.data.ImageFolder;
 import mobilevit.data.Interpolation;
 import mobilevit.data.JpegDecoder;
 import mobilevit.data.MultiScaleSampler;
+import mobilevit.data.RestartMarkedCopy;
+import mobilevit.data.RestartMarkers;
 import mobilevit.data.Scale;
 import mobilevit.data.ScaleTable;
 import mobilevit.data.SyntheticImageNet;
@@ -37,16 +39,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bench data}: training-data throughput (read, decode, random crop, resize, flip, batch as
- * uint8 NCHW) of this project's loader with libjpeg-turbo decoding and with OpenCV decoding, and,
- * in the same run on the same files, of DJL's stock ImageFolder with its default image factory and
- * its RandomResizedCrop, RandomFlipLeftRight and ToTensor transforms (plus a Resize, which DJL's crop
- * needs to give one shape), at each of the paper's training scales, for 1 and 2 threads; then the
- * libjpeg-turbo path's scaling over a list of thread counts, and the memory one image's
- * preparation allocates on the Java heap.
+ * uint8 NCHW) of this project's loader with libjpeg-turbo decoding, with the same on a
+ * restart-marked copy of the files ({@code transcode}; synthetic set only), and with OpenCV
+ * decoding, and, in the same run on the same files, of DJL's stock ImageFolder with its default
+ * image factory and its RandomResizedCrop, RandomFlipLeftRight and ToTensor transforms (plus a
+ * Resize, which DJL's crop needs to give one shape), at each of the paper's training scales, for 1
+ * and 2 threads; then the fastest path's scaling over a list of thread counts, and the memory one
+ * image's preparation allocates on the Java heap.
  */
 @Command(name = "data", mixinStandardHelpOptions = true,
-        description = "Images/s of training-data loading at the paper's scales: libjpeg-turbo and OpenCV decoding, "
-                + "next to DJL's stock ImageFolder pipeline as the baseline, and a thread scaling table.")
+        description = "Images/s of training-data loading at the paper's scales: libjpeg-turbo (on the files, and on "
+                + "a restart-marked copy) and OpenCV decoding, next to DJL's stock ImageFolder pipeline as the "
+                + "baseline, and a thread scaling table.")
 final class BenchDataCommand implements Runnable {
 
     private static final int[] COMPARED_THREADS = {1, 2};
@@ -90,14 +94,20 @@ final class BenchDataCommand implements Runnable {
         Path temp = null;
         try {
             Path split;
+            Path marked = null;
             if (data == null) {
                 temp = Files.createTempDirectory("mobilevit-bench-data-");
                 SyntheticImageNet.generate(temp.resolve("synth"), 10, 64, 0, 0, SyntheticImageNet.ImageSize.IMAGENET);
                 split = temp.resolve("synth/train");
+                if (RestartMarkers.available()) {
+                    RestartMarkedCopy.copy(split, temp.resolve("marked"), Runtime.getRuntime().availableProcessors(),
+                            (done, total) -> { });
+                    marked = temp.resolve("marked");
+                }
             } else {
                 split = Files.isDirectory(data.resolve("train")) ? data.resolve("train") : data;
             }
-            run(split, temp == null ? ImageFolder.defaultCacheFolder() : null);
+            run(split, marked, temp == null ? ImageFolder.defaultCacheFolder() : null);
         } catch (IOException e) {
             throw new UserError("benchmark failed: " + e.getMessage(), 1);
         } finally {
@@ -110,7 +120,16 @@ final class BenchDataCommand implements Runnable {
     /** images/s of one pipeline at one thread count: per scale and over all of them. */
     private record Speeds(double[] perScale, double all) {}
 
-    private void run(Path split, Path indexCache) throws IOException {
+    /** One of our loaders: a folder read with a transform. */
+    private record Pipeline(ImageFolder folder, TrainTransform transform) {}
+
+    private static final Speeds NOT_RUN = new Speeds(null, Double.NaN);
+
+    /**
+     * {@code marked}: the same files with a restart marker after every MCU (made for the synthetic set
+     * by {@code transcode}'s code), or null.
+     */
+    private void run(Path split, Path marked, Path indexCache) throws IOException {
         ImageFolder folder = ImageFolder.open(split, indexCache);
         if (JpegDecoder.best() != JpegDecoder.TURBOJPEG) {
             System.out.println("warning: libturbojpeg.so.0 is not installed (apt-get install libturbojpeg0), so the "
@@ -121,59 +140,77 @@ final class BenchDataCommand implements Runnable {
             System.out.println("warning: region decoding is off (see the log line above), so the turbo path decodes "
                     + "whole JPEGs");
         }
-        TrainTransform turbo = transform(JpegDecoder.TURBOJPEG);
-        TrainTransform opencv = transform(JpegDecoder.OPENCV);
+        if (marked == null) {
+            System.out.println(data == null ? "note: no restart-marked copy (re-encoding needs region decoding's "
+                    + "library), so the restarts column is empty" : "note: the restarts column is for the synthetic "
+                    + "set; to measure restart markers on your data, bench a copy made by `transcode`");
+        }
+        Pipeline turbo = new Pipeline(folder, transform(JpegDecoder.TURBOJPEG));
+        Pipeline opencv = new Pipeline(folder, transform(JpegDecoder.OPENCV));
+        Pipeline restarts = marked == null ? null : new Pipeline(ImageFolder.open(marked, null), turbo.transform());
+        List<Pipeline> ours = restarts == null ? List.of(turbo, opencv) : List.of(turbo, opencv, restarts);
         System.out.printf(Locale.ROOT, "%s: %d images; %d timed images per scale and pipeline, batch %d; machine: %d "
                 + "cores, load average %.2f%n", folder.root(), folder.size(), images, batch,
                 Runtime.getRuntime().availableProcessors(), loadAverage());
         int warmUp = Math.min(images, 2 * batch); // JIT, natives, page cache
-        ours(folder, turbo, scales.get(0), 1, warmUp);
-        ours(folder, opencv, scales.get(0), 1, warmUp);
+        for (Pipeline p : ours) {
+            ours(p, scales.get(0), 1, warmUp);
+        }
         djl(split, scales.get(0), 1, warmUp);
 
-        System.out.printf(Locale.ROOT, "%-8s %-9s %12s %12s %10s %13s %10s%n", "threads", "scale", "turbo img/s",
-                "opencv img/s", "djl img/s", "turbo/opencv", "turbo/djl");
+        System.out.println("turbo: libjpeg-turbo; restarts: the same, on a restart-marked copy of the files (transcode)");
+        System.out.printf(Locale.ROOT, "%-8s %-9s %12s %14s %12s %10s %13s %16s %10s%n", "threads", "scale",
+                "turbo img/s", "restarts img/s", "opencv img/s", "djl img/s", "turbo/opencv", "restarts/opencv",
+                "turbo/djl");
         Speeds[][] compared = new Speeds[COMPARED_THREADS.length][];
         for (int i = 0; i < COMPARED_THREADS.length; i++) {
             int t = COMPARED_THREADS[i];
-            Speeds[] three = compare(folder, split, List.of(turbo, opencv), scales, t);
-            compared[i] = three;
+            Speeds[] measured = compare(ours, split, scales, t);
+            // turbo, restarts, opencv, djl
+            Speeds[] four = {measured[0], restarts == null ? NOT_RUN : measured[2], measured[1],
+                    measured[measured.length - 1]};
+            compared[i] = four;
             for (int s = 0; s <= scales.size(); s++) {
                 String name = s < scales.size() ? scales.get(s).height() + "x" + scales.get(s).width() : "all";
-                double a = s < scales.size() ? three[0].perScale[s] : three[0].all;
-                double b = s < scales.size() ? three[1].perScale[s] : three[1].all;
-                double c = s < scales.size() ? three[2].perScale[s] : three[2].all;
-                System.out.printf(Locale.ROOT, "%-8d %-9s %12.1f %12.1f %10.1f %13.2f %10.2f%n", t, name, a, b, c,
-                        a / b, a / c);
+                double[] v = new double[4];
+                for (int k = 0; k < 4; k++) {
+                    v[k] = s == scales.size() || four[k].perScale == null ? four[k].all : four[k].perScale[s];
+                }
+                System.out.printf(Locale.ROOT, "%-8d %-9s %12.1f %14.1f %12.1f %10.1f %13.2f %16.2f %10.2f%n", t, name,
+                        v[0], v[1], v[2], v[3], v[0] / v[2], v[1] / v[2], v[0] / v[3]);
             }
         }
 
-        System.out.printf(Locale.ROOT, "turbo path over all scales, by threads (%d cores):%n",
-                Runtime.getRuntime().availableProcessors());
+        Pipeline scaled = restarts == null ? turbo : restarts;
+        int scaledColumn = restarts == null ? 0 : 1;
+        System.out.printf(Locale.ROOT, "%s path over all scales, by threads (%d cores):%n",
+                restarts == null ? "turbo" : "restarts", Runtime.getRuntime().availableProcessors());
         System.out.printf(Locale.ROOT, "%-8s %12s %14s %10s%n", "threads", "img/s", "img/s/thread", "speedup");
         StringBuilder scaling = new StringBuilder();
-        double one = compared[0][0].all;
+        double one = compared[0][scaledColumn].all;
         for (int t : threads) {
             int known = Arrays.binarySearch(COMPARED_THREADS, t);
-            double speed = known >= 0 ? compared[known][0].all : compare(folder, null, List.of(turbo), scales, t)[0].all;
+            double speed = known >= 0 ? compared[known][scaledColumn].all : compare(List.of(scaled), null, scales, t)[0].all;
             System.out.printf(Locale.ROOT, "%-8d %12.1f %14.1f %10.2f%n", t, speed, speed / t, speed / one);
             scaling.append(scaling.length() == 0 ? "" : ",").append(t).append(':')
                     .append(String.format(Locale.ROOT, "%.1f", speed));
         }
 
-        long[] allocated = AllocationProbe.bytesPerImage(folder, turbo, scales.get(2));
-        System.out.printf(Locale.ROOT, "heap allocated per image by one thread preparing it (turbo path, %s): %d bytes "
-                + "over the first %d images, %d over the next %d%n", scales.get(2).height() + "x" + scales.get(2).width(),
-                allocated[0], AllocationProbe.IMAGES, allocated[1], AllocationProbe.IMAGES);
+        long[] allocated = AllocationProbe.bytesPerImage(scaled.folder(), scaled.transform(), scales.get(2));
+        System.out.printf(Locale.ROOT, "heap allocated per image by one thread preparing it (%s path, %s): %d bytes "
+                + "over the first %d images, %d over the next %d%n", restarts == null ? "turbo" : "restarts",
+                scales.get(2).height() + "x" + scales.get(2).width(), allocated[0], AllocationProbe.IMAGES,
+                allocated[1], AllocationProbe.IMAGES);
 
         Speeds[] t1 = compared[0];
         Speeds[] t2 = compared[1];
-        System.out.printf(Locale.ROOT, "turbo_img_s=%.2f opencv_img_s=%.2f djl_img_s=%.2f turbo_vs_opencv=%.3f "
-                        + "turbo_vs_djl=%.3f turbo_img_s_2t=%.2f opencv_img_s_2t=%.2f djl_img_s_2t=%.2f scaling=%s "
+        System.out.printf(Locale.ROOT, "turbo_img_s=%.2f restarts_img_s=%.2f opencv_img_s=%.2f djl_img_s=%.2f "
+                        + "turbo_vs_opencv=%.3f restarts_vs_opencv=%.3f turbo_vs_djl=%.3f turbo_img_s_2t=%.2f "
+                        + "restarts_img_s_2t=%.2f opencv_img_s_2t=%.2f djl_img_s_2t=%.2f scaling=%s "
                         + "alloc_bytes_per_image=%d images=%d batch=%d cores=%d load=%.2f%n",
-                t1[0].all, t1[1].all, t1[2].all, t1[0].all / t1[1].all, t1[0].all / t1[2].all, t2[0].all, t2[1].all,
-                t2[2].all, scaling, allocated[1], scales.size() * images, batch,
-                Runtime.getRuntime().availableProcessors(), loadAverage());
+                t1[0].all, t1[1].all, t1[2].all, t1[3].all, t1[0].all / t1[2].all, t1[1].all / t1[2].all,
+                t1[0].all / t1[3].all, t2[0].all, t2[1].all, t2[2].all, t2[3].all, scaling, allocated[1],
+                scales.size() * images, batch, Runtime.getRuntime().availableProcessors(), loadAverage());
     }
 
     private TrainTransform transform(JpegDecoder decoder) {
@@ -186,18 +223,17 @@ final class BenchDataCommand implements Runnable {
     }
 
     /**
-     * The speeds of our loader with each transform and then (when {@code split} is not null) of
-     * DJL's pipeline, scale by scale: the pipelines take turns at each scale, so a change in the
-     * machine's load between scales falls on all of them alike.
+     * The speeds of each of our pipelines and then (when {@code split} is not null) of DJL's
+     * pipeline, scale by scale: the pipelines take turns at each scale, so a change in the machine's
+     * load between scales falls on all of them alike.
      */
-    private Speeds[] compare(ImageFolder folder, Path split, List<TrainTransform> transforms, List<Scale> scales,
-                             int threads) throws IOException {
-        int pipelines = transforms.size() + (split == null ? 0 : 1);
+    private Speeds[] compare(List<Pipeline> ours, Path split, List<Scale> scales, int threads) throws IOException {
+        int pipelines = ours.size() + (split == null ? 0 : 1);
         double[][] perScale = new double[pipelines][scales.size()];
         double[] seconds = new double[pipelines];
         for (int s = 0; s < scales.size(); s++) {
             for (int p = 0; p < pipelines; p++) {
-                double t = p < transforms.size() ? ours(folder, transforms.get(p), scales.get(s), threads, images)
+                double t = p < ours.size() ? ours(ours.get(p), scales.get(s), threads, images)
                         : djl(split, scales.get(s), threads, images);
                 perScale[p][s] = images / t;
                 seconds[p] += t;
@@ -211,12 +247,13 @@ final class BenchDataCommand implements Runnable {
     }
 
     /** Seconds our loader takes for {@code n} images at one scale (batches of that scale only). */
-    private double ours(ImageFolder folder, TrainTransform transform, Scale scale, int threads, int n) {
+    private double ours(Pipeline pipeline, Scale scale, int threads, int n) {
         Scale fixed = new Scale(scale.height(), scale.width(), batch);
-        MultiScaleSampler sampler = new MultiScaleSampler(List.of(fixed), folder.size(), 1, 0);
+        MultiScaleSampler sampler = new MultiScaleSampler(List.of(fixed), pipeline.folder().size(), 1, 0);
         long start = System.nanoTime();
         int done = 0;
-        try (TrainLoader loader = new TrainLoader(folder, sampler, transform, threads, 2 * threads, 0)) {
+        try (TrainLoader loader = new TrainLoader(pipeline.folder(), sampler, pipeline.transform(), threads,
+                2 * threads, 0)) {
             for (int epoch = 0; done < n; epoch++) {
                 try (Batches batches = loader.epoch(epoch, 0)) {
                     while (done < n && batches.hasNext()) {
