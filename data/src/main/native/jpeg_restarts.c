@@ -218,6 +218,9 @@ int mobilevit_jpeg_restart_region(const unsigned char *jpeg, unsigned long size,
     return 0;
   }
   int count = f.mcu_rows * f.mcu_cols;
+  if ((unsigned long)count > size / 2) { /* each MCU but the last ends with a 2-byte marker */
+    return 0;
+  }
   unsigned long *start = malloc(((size_t)count + 1) * sizeof *start);
   if (start == NULL) {
     return 0;

@@ -92,13 +92,16 @@ final class JpegRegion {
         }
         if (!decodesAsWholeImage()) {
             LOG.warn("training crops decode whole JPEGs: the installed libjpeg.so.62 decodes a region differently "
-                    + "from a whole image");
+                    + "from a whole image (or cannot re-encode a JPEG with restart markers)");
             return false;
         }
         return true;
     }
 
-    /** A 4:2:0 test image (62 x 90) whose region [17, 45) x [21, 70) must decode as OpenCV decodes it whole. */
+    /**
+     * A 4:2:0 test image (62 x 90) whose region [17, 45) x [21, 70) must decode as OpenCV decodes it
+     * whole, from the file and from its restart-marked copy.
+     */
     private static boolean decodesAsWholeImage() {
         OpenCv.load();
         int rows = 62;
@@ -114,25 +117,13 @@ final class JpegRegion {
             image.put(0, 0, pixels);
             Imgcodecs.imencode(".jpg", image, encoded);
             whole = Imgcodecs.imdecode(encoded, Imgcodecs.IMREAD_COLOR);
-            byte[] bytes = encoded.toArray();
-            ByteBuffer jpeg = ByteBuffer.allocateDirect(bytes.length).put(bytes);
-            ByteBuffer region = ByteBuffer.allocateDirect(pixels.length);
-            if (!decode(DirectBuffers.address(jpeg), bytes.length, 1, 17, 21, 28, 49, DirectBuffers.address(region),
-                    cols, rows)) {
-                return false;
-            }
             byte[] expected = new byte[pixels.length];
             whole.get(0, 0, expected);
-            byte[] decoded = new byte[pixels.length];
-            region.get(0, decoded);
-            for (int y = 17; y < 45; y++) {
-                int from = 3 * (y * cols + 21);
-                int to = 3 * (y * cols + 70);
-                if (!Arrays.equals(expected, from, to, decoded, from, to)) {
-                    return false;
-                }
-            }
-            return true;
+            byte[] bytes = encoded.toArray();
+            ByteBuffer jpeg = ByteBuffer.allocateDirect(bytes.length).put(bytes);
+            byte[] marked = addRestarts(DirectBuffers.address(jpeg), bytes.length);
+            return marked != null && regionEquals(bytes, rows, cols, expected)
+                    && regionEquals(marked, rows, cols, expected);
         } finally {
             image.release();
             encoded.release();
@@ -140,6 +131,25 @@ final class JpegRegion {
                 whole.release();
             }
         }
+    }
+
+    private static boolean regionEquals(byte[] bytes, int rows, int cols, byte[] expected) {
+        ByteBuffer jpeg = ByteBuffer.allocateDirect(bytes.length).put(bytes);
+        ByteBuffer region = ByteBuffer.allocateDirect(expected.length);
+        if (!decode(DirectBuffers.address(jpeg), bytes.length, 1, 17, 21, 28, 49, DirectBuffers.address(region),
+                cols, rows)) {
+            return false;
+        }
+        byte[] decoded = new byte[expected.length];
+        region.get(0, decoded);
+        for (int y = 17; y < 45; y++) {
+            int from = 3 * (y * cols + 21);
+            int to = 3 * (y * cols + 70);
+            if (!Arrays.equals(expected, from, to, decoded, from, to)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // int mobilevit_jpeg_decode_region(const unsigned char *jpeg, unsigned long size, int reduction, int top,

@@ -21,6 +21,35 @@ public final class RestartMarkers {
         return JpegRegion.available();
     }
 
+    /** Whether a JPEG has a restart marker after every MCU (a DRI segment of 1 before its first scan). */
+    public static boolean present(byte[] jpeg) {
+        int p = 2;
+        while (p + 6 <= jpeg.length && (jpeg[p] & 0xFF) == 0xFF && (jpeg[p + 1] & 0xFF) != 0xDA) {
+            if ((jpeg[p + 1] & 0xFF) == 0xDD) {
+                return ((jpeg[p + 4] & 0xFF) << 8 | jpeg[p + 5] & 0xFF) == 1;
+            }
+            p += 2 + ((jpeg[p + 2] & 0xFF) << 8 | jpeg[p + 3] & 0xFF);
+        }
+        return false;
+    }
+
+    /**
+     * Whether training on {@code folder} would decode faster from a restart-marked copy: region
+     * decoding is on and the folder's first image is a JPEG without the markers (a folder is
+     * copied whole, so one file tells).
+     */
+    public static boolean wouldHelp(ImageFolder folder) {
+        if (!JpegDecoder.decodesRegions() || folder.size() == 0) {
+            return false;
+        }
+        try {
+            byte[] first = ImageDecoding.read(folder.path(0));
+            return first.length > 2 && (first[0] & 0xFF) == 0xFF && (first[1] & 0xFF) == 0xD8 && !present(first);
+        } catch (UnreadableImageException e) {
+            return false;
+        }
+    }
+
     /**
      * The file re-encoded, or empty when it is left as it is: not a JPEG libjpeg reads without an
      * error or a warning (a damaged or truncated file keeps its damage where decoders see it), or

@@ -59,6 +59,8 @@ class RestartMarkedCopyTest {
             }
         });
         assertEquals(tree(in), tree(out), "the same files and folders");
+        assertTrue(RestartMarkers.wouldHelp(ImageFolder.open(in.resolve("val"), null)), "the original");
+        assertFalse(RestartMarkers.wouldHelp(ImageFolder.open(out.resolve("val"), null)), "the copy");
         int files = 3 * 9 + 3 * 2 + 7 + 1 + 1; // synth, the odd corpus, rotated.JPEG, LICENSE.txt
         assertEquals(files, summary.files());
         assertEquals(files, progress.size());
@@ -77,7 +79,7 @@ class RestartMarkedCopyTest {
             byte[] copy = Files.readAllBytes(b);
             boolean reencoded = !java.util.Arrays.equals(original, copy);
             if (reencoded) {
-                assertTrue(hasRestartAfterEveryMcu(copy), file + " has a restart marker after every MCU");
+                assertTrue(RestartMarkers.present(copy), file + " has a restart marker after every MCU");
                 ImageDecoding.Pixels expected = ImageDecoding.decode(original);
                 ImageDecoding.Pixels actual = ImageDecoding.decode(copy);
                 assertEquals(expected.height(), actual.height(), file.toString());
@@ -161,18 +163,5 @@ class RestartMarkedCopyTest {
                 () -> RestartMarkedCopy.copy(tmp.resolve("nope"), tmp.resolve("out"), 1, (d, t) -> { }));
         assertTrue(missing.getMessage().contains("nope") && missing.getMessage().contains("not a folder"),
                 missing.getMessage());
-    }
-
-    /** A DRI segment of 1 MCU before the scan. */
-    static boolean hasRestartAfterEveryMcu(byte[] jpeg) {
-        int p = 2;
-        while (p + 4 <= jpeg.length && (jpeg[p] & 0xFF) == 0xFF && (jpeg[p + 1] & 0xFF) != 0xDA) {
-            int length = (jpeg[p + 2] & 0xFF) << 8 | jpeg[p + 3] & 0xFF;
-            if ((jpeg[p + 1] & 0xFF) == 0xDD) {
-                return ((jpeg[p + 4] & 0xFF) << 8 | jpeg[p + 5] & 0xFF) == 1;
-            }
-            p += 2 + length;
-        }
-        return false;
     }
 }

@@ -14,6 +14,7 @@ import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
 import mobilevit.data.MultiScaleSampler;
+import mobilevit.data.RestartMarkers;
 import mobilevit.data.ScaleTable;
 import mobilevit.data.TrainLoader;
 import mobilevit.data.TrainTransform;
@@ -156,6 +157,11 @@ public final class Trainer {
                     cluster.size() > 1 ? " in " + cluster.size() + " processes, this is rank " + cluster.rank() : "",
                     setup.trainSet.size(), setup.valSet.size(), cfg.model().numClasses(), train.epochs(), setup.totalSteps,
                     output);
+            if (writer() && RestartMarkers.wouldHelp(setup.trainSet)) {
+                LOG.info("{} has no restart markers in its JPEGs: a copy made once by `launch/mobilevit transcode "
+                        + "--input DATA --output COPY` has the same pixels and loads faster (README, JPEG decoding)",
+                        setup.trainSet.root());
+            }
             Path last = null;
             while (state.epoch < train.epochs()) {
                 int epoch = state.epoch;
