@@ -246,25 +246,56 @@ final class BenchDataCommand implements Runnable {
         return out;
     }
 
+    /**
+     * Counts the images a pipeline hands out once it runs steadily: the first {@code 2 * threads + 1}
+     * batches (the prefetch window filling, and each batch's buffers made before the first ones come
+     * back for reuse, which a loader does once per run) are not timed.
+     */
+    private static final class SteadyClock {
+        private int warmUp;
+        private long start;
+        private int done;
+
+        SteadyClock(int threads) {
+            warmUp = 2 * threads + 1;
+        }
+
+        void batch(int size) {
+            if (warmUp > 0 && --warmUp == 0) {
+                start = System.nanoTime();
+            } else if (warmUp == 0) {
+                done += size;
+            }
+        }
+
+        boolean reached(int n) {
+            return warmUp == 0 && done >= n;
+        }
+
+        /** Seconds for {@code n} images at the measured rate. */
+        double seconds(int n) {
+            return (System.nanoTime() - start) / 1e9 * n / done;
+        }
+    }
+
     /** Seconds our loader takes for {@code n} images at one scale (batches of that scale only). */
     private double ours(Pipeline pipeline, Scale scale, int threads, int n) {
         Scale fixed = new Scale(scale.height(), scale.width(), batch);
         MultiScaleSampler sampler = new MultiScaleSampler(List.of(fixed), pipeline.folder().size(), 1, 0);
-        long start = System.nanoTime();
-        int done = 0;
+        SteadyClock clock = new SteadyClock(threads);
         try (TrainLoader loader = new TrainLoader(pipeline.folder(), sampler, pipeline.transform(), threads,
                 2 * threads, 0)) {
-            for (int epoch = 0; done < n; epoch++) {
+            for (int epoch = 0; !clock.reached(n); epoch++) {
                 try (Batches batches = loader.epoch(epoch, 0)) {
-                    while (done < n && batches.hasNext()) {
+                    while (!clock.reached(n) && batches.hasNext()) {
                         try (Batch batch = batches.next()) { // its buffers go back to the loader
-                            done += batch.size();
+                            clock.batch(batch.size());
                         }
                     }
                 }
             }
+            return clock.seconds(n);
         }
-        return (System.nanoTime() - start) / 1e9 * n / done;
     }
 
     /** Seconds DJL's stock pipeline takes for {@code n} images at one scale. */
@@ -284,18 +315,17 @@ final class BenchDataCommand implements Runnable {
         NDManager manager = NDManager.newBaseManager();
         try {
             dataset.prepare();
-            long start = System.nanoTime();
-            int done = 0;
-            while (done < n) {
+            SteadyClock clock = new SteadyClock(threads);
+            while (!clock.reached(n)) {
                 for (ai.djl.training.dataset.Batch b : dataset.getData(manager, executor)) {
-                    done += b.getSize();
+                    clock.batch(b.getSize());
                     b.close();
-                    if (done >= n) {
+                    if (clock.reached(n)) {
                         break;
                     }
                 }
             }
-            return (System.nanoTime() - start) / 1e9 * n / done;
+            return clock.seconds(n);
         } catch (TranslateException e) {
             throw new IOException(e);
         } finally {
