@@ -157,7 +157,8 @@ public final class Trainer {
                     cluster.size() > 1 ? " in " + cluster.size() + " processes, this is rank " + cluster.rank() : "",
                     setup.trainSet.size(), setup.valSet.size(), cfg.model().numClasses(), train.epochs(), setup.totalSteps,
                     output);
-            if (writer() && RestartMarkers.wouldHelp(setup.trainSet)) {
+            // only where loading speed matters (not for the demo's few hundred images)
+            if (writer() && setup.trainSet.size() >= 10_000 && RestartMarkers.wouldHelp(setup.trainSet)) {
                 LOG.info("{} has no restart markers in its JPEGs: a copy made once by `launch/mobilevit transcode "
                         + "--input DATA --output COPY` has the same pixels and loads faster (README, JPEG decoding)",
                         setup.trainSet.root());
