@@ -196,7 +196,7 @@ static int index_mcus(const unsigned char *jpeg, unsigned long size, unsigned lo
       continue;
     }
     if (next >= 0xD0 && next <= 0xD7) {
-      if (n == count) {
+      if (n == count || next != 0xD0 + ((n - 1) & 7)) { /* out of sequence: damaged, left to the whole decode */
         return 0;
       }
       start[n++] = q + 2;

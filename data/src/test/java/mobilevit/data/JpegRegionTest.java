@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -138,6 +139,37 @@ class JpegRegionTest {
         Arrays.fill(sentinels, SENTINEL);
         assertArrayEquals(sentinels, Arrays.copyOfRange(region, 3 * 500 * 374, 3 * 500 * 375), "the last row");
         assertTrue(RestartMarkers.add(wiped).isEmpty(), "the wiped file reads with warnings");
+    }
+
+    /**
+     * Restart markers out of sequence (damage that a whole decode warns about) keep a file off the
+     * MCU path: its region decode reports the warning, so the caller decodes it whole, as any
+     * damaged file.
+     */
+    @Test
+    void restartMarkersOutOfSequenceAreLeftToTheWholeDecode() throws Exception {
+        assumeRegionDecoding();
+        byte[] marked = RestartMarkers.add(photo(375, 500, Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_420, false, 0))
+                .orElseThrow();
+        byte[] swapped = marked.clone();
+        int markers = 0;
+        for (int p = 0; p + 1 < swapped.length; p++) {
+            if ((swapped[p] & 0xFF) == 0xFF && (swapped[p + 1] & 0xF8) == 0xD0 && ++markers == 5) {
+                swapped[p + 1] = (byte) 0xD7; // the fifth marker should be RST4
+                break;
+            }
+        }
+        assertEquals(5, markers);
+        assertTrue(decodes(marked), "the intact file");
+        assertFalse(decodes(swapped), "the file with a marker out of sequence");
+    }
+
+    /** Whether JpegRegion decodes a region (rows 200-259, columns 100-179) of a 500x375 file. */
+    private static boolean decodes(byte[] jpeg) {
+        ByteBuffer encoded = TestImages.direct(jpeg);
+        ByteBuffer pixels = ByteBuffer.allocateDirect(3 * 500 * 375);
+        return JpegRegion.decode(DirectBuffers.address(encoded), jpeg.length, 1, 200, 100, 60, 80,
+                DirectBuffers.address(pixels), 500, 375);
     }
 
     static Stream<Arguments> samplingsAndMcuWidths() {
