@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -96,9 +95,7 @@ public final class ImageFolder {
 
     /** {@code $XDG_CACHE_HOME/mobilevit-djl/index}, else {@code ~/.cache/mobilevit-djl/index}. */
     public static Path defaultCacheFolder() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isEmpty() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
-        return base.resolve("mobilevit-djl").resolve("index");
+        return UserCache.folder("index");
     }
 
     private static String cacheName(Path absolute) {

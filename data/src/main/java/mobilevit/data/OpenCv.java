@@ -51,9 +51,7 @@ public final class OpenCv {
 
     /** Where {@link #load()} keeps the extracted library. */
     static Path cacheFolder() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isEmpty() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
-        return base.resolve("mobilevit-djl").resolve("opencv");
+        return UserCache.folder("opencv");
     }
 
     private static boolean loadFromCache() {
