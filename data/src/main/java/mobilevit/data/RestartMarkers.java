@@ -1,6 +1,5 @@
 package mobilevit.data;
 
-import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 
@@ -14,6 +13,8 @@ import java.util.Optional;
  */
 public final class RestartMarkers {
 
+    private static final int DEFINE_RESTART_INTERVAL = 0xDD;
+
     private RestartMarkers() {}
 
     /** Whether this build can re-encode (the same library as region decoding, {@link JpegDecoder#decodesRegions()}). */
@@ -23,14 +24,9 @@ public final class RestartMarkers {
 
     /** Whether a JPEG has a restart marker after every MCU (a DRI segment of 1 before its first scan). */
     public static boolean present(byte[] jpeg) {
-        int p = 2;
-        while (p + 6 <= jpeg.length && (jpeg[p] & 0xFF) == 0xFF && (jpeg[p + 1] & 0xFF) != 0xDA) {
-            if ((jpeg[p + 1] & 0xFF) == 0xDD) {
-                return ((jpeg[p + 4] & 0xFF) << 8 | jpeg[p + 5] & 0xFF) == 1;
-            }
-            p += 2 + ((jpeg[p + 2] & 0xFF) << 8 | jpeg[p + 3] & 0xFF);
-        }
-        return false;
+        ByteBuffer b = ByteBuffer.wrap(jpeg);
+        int p = JpegSegments.find(b, marker -> marker == DEFINE_RESTART_INTERVAL);
+        return p >= 0 && p + 5 < jpeg.length && JpegSegments.length(b, p) >= 4 && b.getShort(p + 4) == 1;
     }
 
     /**
@@ -59,11 +55,7 @@ public final class RestartMarkers {
         if (!available() || jpeg.length < 4) {
             return Optional.empty();
         }
-        ByteBuffer direct = ByteBuffer.allocateDirect(jpeg.length).put(0, jpeg);
-        try {
-            return Optional.ofNullable(JpegRegion.addRestarts(DirectBuffers.address(direct), jpeg.length));
-        } finally {
-            Reference.reachabilityFence(direct); // its memory is read until the call returns
-        }
+        ByteBuffer direct = Workspace.current().copy(jpeg);
+        return Optional.ofNullable(JpegRegion.addRestarts(DirectBuffers.address(direct), jpeg.length));
     }
 }
