@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds libmobilevit_jpeg.so (jpeg_region.c and jpeg_restarts.c against libjpeg-turbo's libjpeg.so.62) into the folder
-# given, where JNA finds it on the class path (Maven runs this before the tests; see data/pom.xml).
+# Builds libmobilevit_jpeg.so (jpeg_region.c and jpeg_restarts.c against libjpeg-turbo's
+# libjpeg.so.62) into the folder given, where JNA finds it on the class path (Maven runs this before
+# the tests; see data/pom.xml).
 # Without a C compiler or libjpeg's headers (Debian/Ubuntu: apt-get install gcc libjpeg62-turbo-dev)
 # it builds nothing and says so: the loaders then decode whole JPEGs, at the same pixels, more slowly.
 set -euo pipefail

@@ -14,6 +14,8 @@
 
 static inline int max_int(int a, int b) { return a > b ? a : b; }
 static inline int min_int(int a, int b) { return a < b ? a : b; }
+/* ceil(a / b) for a >= 0, b > 0: the side of a 1/b scaled image, or of a grid of b-pixel cells */
+static inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /*
  * libjpeg reports an error by calling error_exit, which must not return: this one jumps back to

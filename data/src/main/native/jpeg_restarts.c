@@ -175,8 +175,8 @@ static int read_frame(const unsigned char *jpeg, unsigned long size, struct fram
   f->width = be16(sof + 7);
   f->mcu_height = 8 * v_max;
   f->mcu_width = 8 * h_max;
-  f->mcu_rows = (f->height + f->mcu_height - 1) / f->mcu_height;
-  f->mcu_cols = (f->width + f->mcu_width - 1) / f->mcu_width;
+  f->mcu_rows = ceil_div(f->height, f->mcu_height);
+  f->mcu_cols = ceil_div(f->width, f->mcu_width);
   return f->height > 0 && f->width > 0 && sof[4] == 8;
 }
 
@@ -213,8 +213,8 @@ int mobilevit_jpeg_restart_region(const unsigned char *jpeg, unsigned long size,
                                   int top, int left, int height, int width, struct region_part *out) {
   struct frame f;
   memset(out, 0, sizeof *out);
-  if (!read_frame(jpeg, size, &f) || (f.height + reduction - 1) / reduction != rows
-      || (f.width + reduction - 1) / reduction != cols) {
+  if (!read_frame(jpeg, size, &f) || ceil_div(f.height, reduction) != rows
+      || ceil_div(f.width, reduction) != cols) {
     return 0;
   }
   int count = f.mcu_rows * f.mcu_cols;
@@ -233,8 +233,8 @@ int mobilevit_jpeg_restart_region(const unsigned char *jpeg, unsigned long size,
   int mcu_h = f.mcu_height / reduction, mcu_w = f.mcu_width / reduction;
   int row0 = max_int(0, top - CONTEXT) / mcu_h;
   int col0 = max_int(0, left - CONTEXT) / mcu_w;
-  int row1 = min_int(f.mcu_rows, (top + height + CONTEXT + mcu_h - 1) / mcu_h);
-  int col1 = min_int(f.mcu_cols, (left + width + CONTEXT + mcu_w - 1) / mcu_w);
+  int row1 = min_int(f.mcu_rows, ceil_div(top + height + CONTEXT, mcu_h));
+  int col1 = min_int(f.mcu_cols, ceil_div(left + width + CONTEXT, mcu_w));
   if (row0 >= row1 || col0 >= col1) {
     free(start);
     return 0;
@@ -274,7 +274,7 @@ int mobilevit_jpeg_restart_region(const unsigned char *jpeg, unsigned long size,
   out->size = o;
   out->top = row0 * mcu_h;
   out->left = col0 * mcu_w;
-  out->rows = (part_height + reduction - 1) / reduction;
-  out->cols = (part_width + reduction - 1) / reduction;
+  out->rows = ceil_div(part_height, reduction);
+  out->cols = ceil_div(part_width, reduction);
   return 1;
 }
