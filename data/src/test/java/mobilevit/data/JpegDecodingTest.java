@@ -38,7 +38,7 @@ class JpegDecodingTest {
     /** CI installs libjpeg-turbo, so there the TurboJPEG path must be the one that runs. */
     @Test
     void theInstalledLibraryIsUsed() {
-        assumeTrue(Files.exists(LIBRARY), LIBRARY + " is not installed (apt-get install libturbojpeg0)");
+        assumeTrue(Files.exists(LIBRARY), "libturbojpeg.so.0 is not installed (apt-get install libturbojpeg0)");
         assertEquals(JpegDecoder.TURBOJPEG, JpegDecoder.best());
         for (int reduction : new int[] {2, 4, 8}) {
             assertTrue(TurboJpeg.scales(reduction), "1/" + reduction);
@@ -49,7 +49,7 @@ class JpegDecodingTest {
     @CsvSource({"img_500x375, 1", "img_500x375, 2", "img_500x375, 4", "img_500x375, 8",
             "img_gray_320x240, 1", "img_gray_320x240, 2", "img_gray_320x240, 4", "img_gray_320x240, 8"})
     void turboDecodesTheFixturesExactlyAsOpenCv(String img, int reduction) throws Exception {
-        assumeTrue(TurboJpeg.available(), "libturbojpeg.so.0 is not installed");
+        assumeTrue(TurboJpeg.available(), "libturbojpeg.so.0 is not installed (apt-get install libturbojpeg0)");
         byte[] jpeg = Files.readAllBytes(Fixtures.file("preprocess_cv2/" + img + ".jpg"));
         Decoded turbo = decode(jpeg, reduction, JpegDecoder.TURBOJPEG);
         Decoded opencv = decode(jpeg, reduction, JpegDecoder.OPENCV);
@@ -64,7 +64,7 @@ class JpegDecodingTest {
     @ParameterizedTest
     @CsvSource({"grayscale.JPEG, true", "cmyk.JPEG, false", "png_named.JPEG, false", "cut_in_scan.JPEG, false"})
     void oddFilesDecodeAsOpenCvDecodesThem(String name, boolean byTurbo) throws Exception {
-        assumeTrue(TurboJpeg.available(), "libturbojpeg.so.0 is not installed");
+        assumeTrue(TurboJpeg.available(), "libturbojpeg.so.0 is not installed (apt-get install libturbojpeg0)");
         byte[] bytes = Files.readAllBytes(tmp.resolve(name));
         Decoded turbo = decode(bytes, 1, JpegDecoder.TURBOJPEG);
         Decoded opencv = decode(bytes, 1, JpegDecoder.OPENCV);
@@ -86,7 +86,7 @@ class JpegDecodingTest {
     /** libjpeg-turbo 2.1 keeps a failed header read's state; the next image must not inherit it. */
     @Test
     void aDamagedFileDoesNotSpoilTheNextDecode() throws Exception {
-        assumeTrue(TurboJpeg.available(), "libturbojpeg.so.0 is not installed");
+        assumeTrue(TurboJpeg.available(), "libturbojpeg.so.0 is not installed (apt-get install libturbojpeg0)");
         byte[] small = TestImages.jpeg(40, 60, (y, x, c) -> 4 * x);
         byte[] gray = Files.readAllBytes(tmp.resolve("grayscale.JPEG"));
         decode(small, 1, JpegDecoder.TURBOJPEG);

@@ -106,7 +106,7 @@ class GpuBundleScriptTest {
 
     private Set<String> packedJarEntries(boolean withOpencv) throws IOException {
         for (String tool : List.of("zip", "unzip", "tar", "xz")) {
-            Assumptions.assumeTrue(Scripts.onPath(tool), tool + " is not installed");
+            Assumptions.assumeTrue(Scripts.onPath(tool), tool + " is not installed (apt-get install zip unzip xz-utils)");
         }
         Path out = tmp.resolve(withOpencv ? "out-cv" : "out");
         List<String> args = new ArrayList<>(List.of(out.toString(), "--jar", smallJar().toString(), "--parts", "jar"));

@@ -141,7 +141,7 @@ class GpuCheckScriptTest {
 
     @Test
     void anchorSaysSkipWithoutPytorch() {
-        Assumptions.assumeTrue(Scripts.onPath("python3"), "no python3");
+        Assumptions.assumeTrue(Scripts.onPath("python3"), "no python3 (apt-get install python3)");
         Scripts.Result r = Scripts.runCommand(tmp, Map.of(), List.of("python3",
                 Scripts.LAUNCH.resolve("torch_step.py").toString(), "--device", "cpu", "--batch", "2",
                 "--size", "64", "--warmup", "1", "--steps", "1"));

@@ -64,7 +64,7 @@ class MpiTrainTest {
         if (!Scripts.onPath("mpirun")) {
             assertTrue(!"1".equals(System.getenv("MOBILEVIT_REQUIRE_MPI")),
                     "mpirun is missing (apt-get install openmpi-bin libopenmpi-dev)");
-            Assumptions.abort("Open MPI is not installed");
+            Assumptions.abort("Open MPI is not installed (apt-get install openmpi-bin libopenmpi-dev)");
         }
         SyntheticImageNet.generate(tmp.resolve("data"), 4, 4, 2, 0);
         config = Scripts.write(tmp.resolve("tiny.yaml"), CONFIG);

@@ -63,7 +63,7 @@ class TorchBaselineTest {
         }
         boolean required = "1".equals(System.getenv("MOBILEVIT_REQUIRE_TORCH"));
         assertTrue(!required, "no python3 imports torch and numpy (apt-get install python3-torch python3-numpy)");
-        Assumptions.abort("no python3 with torch and numpy");
+        Assumptions.abort("no python3 with torch and numpy (apt-get install python3-torch python3-numpy)");
         return null;
     }
 }

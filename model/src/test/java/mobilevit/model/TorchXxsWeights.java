@@ -55,6 +55,6 @@ public final class TorchXxsWeights {
         if ("1".equals(System.getenv("MOBILEVIT_REQUIRE_TORCH"))) {
             fail("no python3 imports torch and numpy to make the torch.save weights (apt-get install python3-torch)");
         }
-        Assumptions.abort("no python3 with torch to make the torch.save XXS weights");
+        Assumptions.abort("no python3 with torch to make the torch.save XXS weights (apt-get install python3-torch)");
     }
 }
