@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.util.PairList;
 
 import mobilevit.model.Autograd;
+import mobilevit.model.ChannelsLastCheck;
 import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
@@ -56,9 +57,10 @@ final class BenchModelCommand implements Runnable {
         Args.positive("--iterations", iterations);
         Args.checkImageSize(size, size);
         Precision arithmetic = Args.choice(Precision::parse, precision);
-        MemoryFormat format = Args.choice(MemoryFormat::parse, memoryFormat);
+        MemoryFormat wanted = Args.choice(MemoryFormat::parse, memoryFormat);
         try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
             MobileViT model = MobileViT.builder().setVariant(v).buildInitialized(manager, 0);
+            MemoryFormat format = ChannelsLastCheck.resolve(wanted, model, manager.getDevice());
             // the training layout: one flat float32 leaf, split (and under fp16 cast once) per forward
             FlatState flat = FlatState.adopt(model, manager, FlatState.Gradients.RECORDED);
             PairList<String, Object> params = new PairList<>();

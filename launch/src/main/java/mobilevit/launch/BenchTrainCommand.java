@@ -18,10 +18,7 @@ import mobilevit.trainer.TrainStep;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,15 +26,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * {@code bench train}: full training steps (forward, backward, mean gradient, AdamW, EMA) on a
  * fixed random batch, the time of each phase, the process's resident memory after
  * {@code --rss-first} steps and at the end (a leak shows as growth), and, when a python3 with torch
- * is at hand, PyTorch eager's step of the same model on the same batch, threads and allocator
- * ({@code launch/torch_step.py}), with the ratio. Untimed warm-up steps come first: the JIT, the
- * Java heap and the allocator's pools grow during a process's first steps.
+ * is at hand, PyTorch eager's step of the same model on the same batch and threads, in its own best
+ * configuration ({@link TorchBaseline}), alternated with ours in {@code --rounds} rounds, with the
+ * ratio of each round and of all. Untimed warm-up steps come first: the JIT, the Java heap and the
+ * allocator's pools grow during a process's first steps.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Time per training step and per phase, RSS growth, and the ratio to PyTorch eager's step.")
@@ -76,6 +75,10 @@ final class BenchTrainCommand implements Runnable {
             description = "channels_last (feature maps stored N, H, W, C, as train.memory_format's default) or contiguous (default ${DEFAULT-VALUE})")
     String memoryFormat;
 
+    @Option(names = "--rounds", defaultValue = "3",
+            description = "rounds of ours then PyTorch's, alternated; the timed steps are split among them (default ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--torch", defaultValue = "auto",
             description = "PyTorch baseline: auto (when a python3 with torch is found), off, or the python to run (default ${DEFAULT-VALUE})")
     String torch;
@@ -101,8 +104,21 @@ final class BenchTrainCommand implements Runnable {
         }
         Precision arithmetic = Args.choice(Precision::parse, precision);
         MemoryFormat format = Args.choice(MemoryFormat::parse, memoryFormat);
+        Args.positive("--rounds", rounds);
+        int timed = steps - rssFirst;
+        if (!torch.equals("off") && rounds > timed) {
+            throw new UserError("--rounds must be at most the timed steps (--steps - --rss-first = " + timed + "), got "
+                    + rounds);
+        }
+        StringBuilder whyNot = new StringBuilder();
+        Optional<TorchBaseline> baseline = torchBaseline(v, arithmetic, Math.max(2, Math.min(20, timed / rounds)),
+                whyNot);
+        baseline.ifPresent(b -> System.out.println("PyTorch baseline: " + b.configuration()));
+        int alternations = baseline.isPresent() ? rounds : 1;
         MobileViT.Builder builder = MobileViT.builder().setVariant(v);
         Map<String, Double> ours = new LinkedHashMap<>();
+        List<Map<String, String>> theirs = new ArrayList<>();
+        List<Double> roundRatios = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager();
                 TrainStep step = TrainStep.builder(list, builder).optEma(0.0005).optPrecision(arithmetic)
                         .optMemoryFormat(format).build()) {
@@ -115,24 +131,43 @@ final class BenchTrainCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "%d warm-up steps: RSS %.1f MB%n", warmup, rssKb() / 1024.0);
             long rssAtFirst = 0;
-            long timedFrom = 0;
+            long timedNanos = 0;
+            long roundFrom = 0;
+            int roundStart = rssFirst;
             long timedImages = 0;
+            int round = 0;
             for (int i = 1; i <= steps; i++) {
                 TrainStep.Result r = step.train(source, 0.002);
                 if (i == rssFirst) {
                     rssAtFirst = rssKb();
                     step.resetTimes();
-                    timedFrom = System.nanoTime();
                     System.out.printf(Locale.ROOT, "step %d: RSS %.1f MB%n", i, rssAtFirst / 1024.0);
+                    roundFrom = System.nanoTime();
                 } else if (i > rssFirst) {
                     timedImages += r.images();
                 }
                 if (i % Math.max(1, steps / 10) == 0 && i != rssFirst) {
                     System.out.printf(Locale.ROOT, "step %d: loss %.4f  RSS %.1f MB%n", i, r.loss(), rssKb() / 1024.0);
                 }
+                if (i > rssFirst && i == rssFirst + (long) timed * (round + 1) / alternations) {
+                    long roundNanos = System.nanoTime() - roundFrom;
+                    timedNanos += roundNanos;
+                    double oursMs = roundNanos / 1e6 / (i - roundStart);
+                    int roundSteps = i - roundStart;
+                    int thisRound = ++round;
+                    baseline.flatMap(b -> b.run(Math.min(warmup, 20), roundSteps)).ifPresent(t -> {
+                        theirs.add(t);
+                        double torchMs = Double.parseDouble(t.get("torch_step_ms"));
+                        roundRatios.add(torchMs / oursMs);
+                        System.out.printf(Locale.ROOT, "round %d of %d, %d steps: ours %.2f ms, PyTorch %.2f ms a step:"
+                                + " %.3fx PyTorch's images/s%n", thisRound, alternations, roundSteps, oursMs, torchMs,
+                                torchMs / oursMs);
+                    });
+                    roundStart = i;
+                    roundFrom = System.nanoTime();
+                }
             }
-            int timed = steps - rssFirst;
-            double seconds = (System.nanoTime() - timedFrom) / 1e9;
+            double seconds = timedNanos / 1e9;
             long rssEnd = rssKb();
             TrainStep.Times t = step.times();
             double total = 1000 * seconds / timed;
@@ -147,8 +182,9 @@ final class BenchTrainCommand implements Runnable {
             ours.put("train_img_s", timedImages / seconds);
             ours.put("rss_growth_pct", 100.0 * (rssEnd - rssAtFirst) / rssAtFirst);
             System.out.printf(Locale.ROOT, "MobileViT-%s, %d x %d images at %dx%d on %s, %s, %s, steps %d-%d after %d"
-                    + " warm-up steps: %.2f images/s%n", v.name(), list.size(), batch, size, size, devices,
-                    arithmetic.id(), format.id(), rssFirst + 1, steps, warmup, ours.get("train_img_s"));
+                    + " warm-up steps: %.2f images/s (%s)%n", v.name(), list.size(), batch, size, size, devices,
+                    arithmetic.id(), step.memoryFormat().id(), rssFirst + 1, steps, warmup, ours.get("train_img_s"),
+                    ourAllocator());
             System.out.printf(Locale.ROOT, "per step: forward+backward %.2f ms, reduce %.2f ms, optimizer %.2f ms,"
                     + " EMA %.2f ms, other (zeroing, broadcast, loop) %.2f ms, total %.2f ms (data: a fixed batch)%n",
                     ours.get("fwd_bwd_ms"), ours.get("reduce_ms"), ours.get("optimizer_ms"), ours.get("ema_ms"), other,
@@ -162,84 +198,67 @@ final class BenchTrainCommand implements Runnable {
                 ours.put("skipped_steps", (double) step.lossScaler().skippedSteps());
             }
         }
-        Map<String, String> baseline = torchBaseline(v, arithmetic);
         StringBuilder last = new StringBuilder();
         ours.forEach((k, x) -> last.append(String.format(Locale.ROOT, "%s=%.3f ", k, x)));
-        if (baseline.containsKey("torch_step_ms")) {
-            double torchMs = Double.parseDouble(baseline.get("torch_step_ms"));
-            double torchAdamw = Double.parseDouble(baseline.get("torch_adamw_ms"));
+        if (baseline.isPresent() && theirs.size() == rounds) {
+            Map<String, String> mean = new LinkedHashMap<>(theirs.get(0));
+            for (String key : List.of("torch_step_ms", "torch_fwd_bwd_ms", "torch_adamw_ms", "torch_ema_ms")) {
+                mean.put(key, String.format(Locale.ROOT, "%.3f",
+                        theirs.stream().mapToDouble(m -> Double.parseDouble(m.get(key))).average().orElseThrow()));
+            }
+            mean.remove("torch_train_img_s");
+            double torchMs = Double.parseDouble(mean.get("torch_step_ms"));
+            double torchAdamw = Double.parseDouble(mean.get("torch_adamw_ms"));
             double bookkeeping = ours.get("reduce_ms") + ours.get("optimizer_ms") + ours.get("ema_ms");
-            System.out.printf(Locale.ROOT, "ours / PyTorch eager: step %.3f, (reduce+optimizer+EMA) / AdamW %.3f,"
-                    + " images/s %.3f%n", ours.get("step_ms") / torchMs, bookkeeping / torchAdamw,
-                    torchMs / ours.get("step_ms"));
-            baseline.forEach((k, x) -> last.append(k).append('=').append(x).append(' '));
-            last.append(String.format(Locale.ROOT, "step_ratio=%.3f bookkeeping_vs_adamw=%.3f speedup=%.3f",
-                    ours.get("step_ms") / torchMs, bookkeeping / torchAdamw, torchMs / ours.get("step_ms")));
+            String spread = roundRatios.stream().map(x -> String.format(Locale.ROOT, "%.3f", x))
+                    .collect(Collectors.joining(", "));
+            System.out.printf(Locale.ROOT, "ours / PyTorch eager over %d rounds: step %.3f, (reduce+optimizer+EMA) / AdamW"
+                    + " %.3f, images/s %.3f (rounds: %s); PyTorch: %s; ours: %s%n", rounds, ours.get("step_ms") / torchMs,
+                    bookkeeping / torchAdamw, torchMs / ours.get("step_ms"), spread,
+                    baseline.orElseThrow().configuration(), ourAllocator());
+            mean.forEach((k, x) -> last.append(k).append('=').append(x).append(' '));
+            last.append(String.format(Locale.ROOT, "step_ratio=%.3f bookkeeping_vs_adamw=%.3f speedup=%.3f"
+                    + " speedup_min=%.3f speedup_max=%.3f rounds=%d %s", ours.get("step_ms") / torchMs,
+                    bookkeeping / torchAdamw, torchMs / ours.get("step_ms"),
+                    roundRatios.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
+                    roundRatios.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), rounds,
+                    baseline.orElseThrow().configurationPairs()));
         } else {
-            last.append("torch_step_ms=NA reason=").append(baseline.getOrDefault("reason", "off"));
+            last.append("torch_step_ms=NA reason=").append(whyNot.length() > 0 ? whyNot : "a_baseline_run_failed");
         }
         System.out.println(last.toString().trim());
+    }
+
+    /** Our allocator as this process was started with it (the launcher's jemalloc setting, or glibc). */
+    private static String ourAllocator() {
+        String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
+        return preload.contains("jemalloc")
+                ? "ours: allocator jemalloc(" + System.getenv().getOrDefault("MALLOC_CONF", "") + ")"
+                : "ours: allocator glibc";
     }
 
     private static double ms(long nanos, int steps) {
         return nanos / 1e6 / steps;
     }
 
-    /** PyTorch's numbers as name=value pairs, or a {@code reason} why there are none. */
-    private Map<String, String> torchBaseline(Variant v, Precision arithmetic) {
-        Map<String, String> out = new LinkedHashMap<>();
+    /** The PyTorch baseline, or empty with the reason in {@code whyNot}. */
+    private Optional<TorchBaseline> torchBaseline(Variant v, Precision arithmetic, int probeSteps, StringBuilder whyNot) {
         if (torch.equals("off")) {
-            out.put("reason", "off");
-            return out;
+            whyNot.append("off");
+            return Optional.empty();
         }
         if (arithmetic != Precision.FP32) {
-            out.put("reason", "launch/torch_step.py_times_fp32_only");
-            return out;
+            whyNot.append("launch/torch_step.py_times_fp32_only");
+            return Optional.empty();
         }
         if (!devices.equals("cpu")) {
-            out.put("reason", "the_baseline_runs_one_CPU_replica_only");
-            return out;
+            whyNot.append("the_baseline_runs_one_CPU_replica_only");
+            return Optional.empty();
         }
         Path script = Path.of(System.getProperty("mobilevit.home", "."), "launch", "torch_step.py");
-        if (!Files.isRegularFile(script)) {
-            out.put("reason", "no_" + script.toString().replace(' ', '_'));
-            return out;
-        }
         List<String> pythons = torch.equals("auto") ? List.of("python3", "/usr/bin/python3") : List.of(torch);
-        for (String python : pythons) {
-            List<String> command = new ArrayList<>(List.of(python, script.toString(), "--variant", v.id(),
-                    "--batch", String.valueOf(batch), "--size", String.valueOf(size), "--threads",
-                    String.valueOf(JniUtils.getNumThreads()), "--warmup", String.valueOf(Math.min(warmup, 20)),
-                    "--steps", String.valueOf(steps - rssFirst)));
-            try {
-                Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-                String lastLine = null;
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    for (String line; (line = in.readLine()) != null; ) {
-                        if (line.startsWith("PyTorch ")) {
-                            System.out.println(line);
-                        }
-                        lastLine = line;
-                    }
-                }
-                if (p.waitFor(1, TimeUnit.MINUTES) && p.exitValue() == 0 && lastLine != null
-                        && lastLine.startsWith("torch_step_ms=")) {
-                    for (String pair : lastLine.split(" ")) {
-                        String[] kv = pair.split("=", 2);
-                        out.put(kv[0], kv[1]);
-                    }
-                    return out;
-                }
-            } catch (IOException e) {
-                // this python is missing: try the next
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        out.put("reason", "no_python3_with_torch");
-        return out;
+        return TorchBaseline.find(pythons, script, List.of("--variant", v.id(), "--batch", String.valueOf(batch),
+                "--size", String.valueOf(size)), JniUtils.getNumThreads(), probeSteps, whyNot);
     }
 
     /** Resident set size of this process in kB (Linux /proc). */

@@ -119,6 +119,19 @@ public final class ConvLayer extends AbstractBlock {
         return x.mul(x.getNDArrayInternal().sigmoid());
     }
 
+    /** The convolution's weight shape (out, in / groups, kernel, kernel); the layer must be initialised. */
+    Shape weightShape() {
+        return conv.getParameters().get("weight").getArray().getShape();
+    }
+
+    long stride() {
+        return stride.get(0);
+    }
+
+    int groups() {
+        return groups;
+    }
+
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         return conv.getOutputShapes(inputShapes);

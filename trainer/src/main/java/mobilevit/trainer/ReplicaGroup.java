@@ -10,6 +10,7 @@ import ai.djl.util.PairList;
 import mobilevit.core.DaemonThreads;
 import mobilevit.model.Autograd;
 import mobilevit.model.DropoutStream;
+import mobilevit.model.ChannelsLastCheck;
 import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
@@ -91,7 +92,8 @@ public final class ReplicaGroup implements AutoCloseable {
      * @param labelSmoothing epsilon of the loss
      * @param cluster the processes training together (each with as many replicas as this one)
      * @param precision the arithmetic of the training forward and backward
-     * @param memoryFormat how the training forward stores its feature maps
+     * @param memoryFormat how the training forward stores its feature maps (channels-last only where
+     *     this CPU's kernels pass {@link ChannelsLastCheck})
      * @throws IllegalArgumentException if the processes hold different numbers of replicas
      */
     public ReplicaGroup(List<Device> devices, MobileViT.Builder builder, long seed, double labelSmoothing,
@@ -113,7 +115,12 @@ public final class ReplicaGroup implements AutoCloseable {
         this.mode = mode;
         this.cluster = cluster;
         this.precision = precision;
-        this.memoryFormat = memoryFormat;
+        this.memoryFormat = ChannelsLastCheck.resolve(memoryFormat, replicas.get(0).model, devices.get(0));
+    }
+
+    /** How the training forward stores its feature maps (after {@link ChannelsLastCheck}). */
+    public MemoryFormat memoryFormat() {
+        return memoryFormat;
     }
 
     /** Replicas in this process. */

@@ -231,6 +231,11 @@ public final class TrainStep implements AutoCloseable {
         return optimizer;
     }
 
+    /** How the training forward stores its feature maps: the one asked for, unless {@code ChannelsLastCheck} refused it. */
+    public MemoryFormat memoryFormat() {
+        return replicas.memoryFormat();
+    }
+
     /** The loss scaler, or null under FP32. */
     public LossScaler lossScaler() {
         return scaler;
