@@ -62,6 +62,13 @@ class ChannelsLastCheckTest {
     }
 
     @Test
+    void aNanIsAFault() {
+        String fault = ChannelsLastCheck.fault(Set.of(POINTWISE), MemoryFormat.CONTIGUOUS, offByUlps(Double.NaN))
+                .orElseThrow();
+        assertTrue(fault.contains(": output at (0, 0, 0, 0) is NaN"), fault);
+    }
+
+    @Test
     void oneRoundingMoreIsNoFault() {
         assertEquals(Optional.empty(), ChannelsLastCheck.fault(Set.of(POINTWISE), MemoryFormat.CONTIGUOUS, offByUlps(1)));
     }
