@@ -136,7 +136,7 @@ class TrainingMathTest {
                 sum += Math.exp(x[i * classes + k] - max);
             }
             double logSum = Math.log(sum);
-            double e = U * (3 * (max - min) + 3 * logSum + classes + 1);
+            double e = logProbabilityError(max - min, logSum, classes);
             meanE += e / n;
             for (int k = 0; k < classes; k++) {
                 int j = i * classes + k;
@@ -148,13 +148,23 @@ class TrainingMathTest {
                         + U * Math.abs(gradient[j])) * (1 + 0x1p-16);
             }
         }
-        double lossBound = (meanE + (classes + n + 3) * U * loss) * (1 + 0x1p-16);
+        double lossBound = lossError(meanE, classes, n, loss);
         assertTrue(Math.abs(ours.loss - loss) <= lossBound, "loss " + ours.loss + ", float64 " + loss + ", bound " + lossBound);
         for (int j = 0; j < x.length; j++) {
             double error = Math.abs(ours.gradient[j] - gradient[j]);
             assertTrue(error <= gradientBound[j], "gradient [" + j + "]: " + ours.gradient[j] + ", float64 " + gradient[j]
                     + ", error " + error + " > bound " + gradientBound[j]);
         }
+    }
+
+    /** E: float32's log p_k against the exact, for a row spanning A with log sum exp(x - max) = L. */
+    static double logProbabilityError(double span, double logSum, int classes) {
+        return U * (3 * span + 3 * logSum + classes + 1);
+    }
+
+    /** Float32's mean loss against the exact: mean(E) + (C + N + 3) u loss, times 1 + 2^-16. */
+    static double lossError(double meanE, int classes, int samples, double loss) {
+        return (meanE + (classes + samples + 3) * U * loss) * (1 + 0x1p-16);
     }
 
     private static int[] targets(JsonObject f) {
