@@ -75,6 +75,9 @@ final class BenchTrainCommand implements Runnable {
             description = "channels_last (feature maps stored N, H, W, C, as train.memory_format's default) or contiguous (default ${DEFAULT-VALUE})")
     String memoryFormat;
 
+    /** Untimed steps of ours after each baseline round (at most --warmup). */
+    private static final int REWARM_STEPS = 2;
+
     @Option(names = "--rounds", defaultValue = "3",
             description = "rounds of ours then PyTorch's, alternated; the timed steps are split among them (default ${DEFAULT-VALUE})")
     int rounds;
@@ -131,11 +134,13 @@ final class BenchTrainCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "%d warm-up steps: RSS %.1f MB%n", warmup, rssKb() / 1024.0);
             long rssAtFirst = 0;
+            long rssEnd = 0;
             long timedNanos = 0;
             long roundFrom = 0;
             int roundStart = rssFirst;
             long timedImages = 0;
             int round = 0;
+            TrainStep.Times phases = new TrainStep.Times();
             for (int i = 1; i <= steps; i++) {
                 TrainStep.Result r = step.train(source, 0.002);
                 if (i == rssFirst) {
@@ -151,6 +156,10 @@ final class BenchTrainCommand implements Runnable {
                 }
                 if (i > rssFirst && i == rssFirst + (long) timed * (round + 1) / alternations) {
                     long roundNanos = System.nanoTime() - roundFrom;
+                    add(phases, step.times());
+                    if (i == steps) {
+                        rssEnd = rssKb(); // before the baseline runs: while it does, jemalloc purges our idle pages
+                    }
                     timedNanos += roundNanos;
                     double oursMs = roundNanos / 1e6 / (i - roundStart);
                     int roundSteps = i - roundStart;
@@ -163,13 +172,20 @@ final class BenchTrainCommand implements Runnable {
                                 + " %.3fx PyTorch's images/s%n", thisRound, alternations, roundSteps, oursMs, torchMs,
                                 torchMs / oursMs);
                     });
+                    if (baseline.isPresent() && round < alternations) {
+                        // while the baseline ran, jemalloc handed our idle pages back (5 s decay): untimed steps
+                        // fault them in again, as the baseline's own warm-up does for it
+                        for (int w = 0; w < Math.min(warmup, REWARM_STEPS); w++) {
+                            step.train(source, 0.002);
+                        }
+                    }
+                    step.resetTimes();
                     roundStart = i;
                     roundFrom = System.nanoTime();
                 }
             }
             double seconds = timedNanos / 1e9;
-            long rssEnd = rssKb();
-            TrainStep.Times t = step.times();
+            TrainStep.Times t = phases;
             double total = 1000 * seconds / timed;
             ours.put("step_ms", total);
             ours.put("fwd_bwd_ms", ms(t.forwardBackward, timed));
@@ -213,7 +229,7 @@ final class BenchTrainCommand implements Runnable {
             String spread = roundRatios.stream().map(x -> String.format(Locale.ROOT, "%.3f", x))
                     .collect(Collectors.joining(", "));
             System.out.printf(Locale.ROOT, "ours / PyTorch eager over %d rounds: step %.3f, (reduce+optimizer+EMA) / AdamW"
-                    + " %.3f, images/s %.3f (rounds: %s); PyTorch: %s; ours: %s%n", rounds, ours.get("step_ms") / torchMs,
+                    + " %.3f, images/s %.3f (rounds: %s); PyTorch: %s; %s%n", rounds, ours.get("step_ms") / torchMs,
                     bookkeeping / torchAdamw, torchMs / ours.get("step_ms"), spread,
                     baseline.orElseThrow().configuration(), ourAllocator());
             mean.forEach((k, x) -> last.append(k).append('=').append(x).append(' '));
@@ -235,6 +251,15 @@ final class BenchTrainCommand implements Runnable {
         return preload.contains("jemalloc")
                 ? "ours: allocator jemalloc(" + System.getenv().getOrDefault("MALLOC_CONF", "") + ")"
                 : "ours: allocator glibc";
+    }
+
+    /** Adds the phase times of {@code round} to {@code total}. */
+    private static void add(TrainStep.Times total, TrainStep.Times round) {
+        total.forwardBackward += round.forwardBackward;
+        total.reduce += round.reduce;
+        total.optimizer += round.optimizer;
+        total.ema += round.ema;
+        total.other += round.other;
     }
 
     private static double ms(long nanos, int steps) {
