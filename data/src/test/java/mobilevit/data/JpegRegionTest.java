@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * from it equal those made from whole images. Skipped where the library is not built, unless
  * MOBILEVIT_REQUIRE_JPEG_REGION=1 (CI), which makes that a failure.
  */
-class JpegRegionTest {
+public class JpegRegionTest {
 
     /** OpenCV's chroma subsampling settings, and grayscale. */
     private static final int[] SAMPLINGS = {Imgcodecs.IMWRITE_JPEG_SAMPLING_FACTOR_444,
@@ -51,7 +51,8 @@ class JpegRegionTest {
         BadImages.write(tmp, Fixtures.file("preprocess_cv2/img_500x375.jpg"));
     }
 
-    static void assumeRegionDecoding() {
+    /** Skips the calling test where region decoding is off, unless CI requires it (MOBILEVIT_REQUIRE_JPEG_REGION=1). */
+    public static void assumeRegionDecoding() {
         if ("1".equals(System.getenv("MOBILEVIT_REQUIRE_JPEG_REGION"))) {
             assertTrue(JpegDecoder.decodesRegions(), "region decoding is required here but off: libturbojpeg.so.0 "
                     + "or libmobilevit_jpeg.so (built by data/src/main/native/build.sh) did not load");

@@ -10,8 +10,11 @@ import java.nio.charset.StandardCharsets;
 /** Runs the command line in-process and captures what it prints. */
 final class Cli {
 
-    /** A progress line of the log (time and level first), not an error message. */
-    private static final java.util.regex.Pattern LOG_LINE = java.util.regex.Pattern.compile("^\\d\\d:\\d\\d:\\d\\d INFO ");
+    /**
+     * A line of the log (time and level first: progress, or a warning such as a missing optional
+     * library's), not an error message.
+     */
+    private static final java.util.regex.Pattern LOG_LINE = java.util.regex.Pattern.compile("^\\d\\d:\\d\\d:\\d\\d (INFO|WARN) ");
 
     record Result(int exitCode, String out, String err) {
 

@@ -2,6 +2,7 @@ package mobilevit.launch;
 
 import ai.djl.ndarray.NDManager;
 
+import mobilevit.data.JpegRegionTest;
 import mobilevit.model.Npy;
 
 import org.junit.jupiter.api.Test;
@@ -83,6 +84,7 @@ class DataCommandsTest {
 
     @Test
     void transcodeCopiesADatasetAndResumes() throws Exception {
+        JpegRegionTest.assumeRegionDecoding(); // transcode re-encodes with libmobilevit_jpeg.so
         Path data = tmp.resolve("synth");
         Path copy = tmp.resolve("copy");
         assertEquals(0, Main.execute("synth", "--output", data.toString(), "--classes", "2", "--train-per-class", "3",
