@@ -18,13 +18,15 @@ public final class EvalTransform {
     private final int crop;
     private final Interpolation interpolation;
     private final JpegDecoder decoder;
+    private final PixelLimit limit;
 
-    /** With the best JPEG decoder installed ({@link JpegDecoder#best()}). */
+    /** With the best JPEG decoder installed ({@link JpegDecoder#best()}) and {@link PixelLimit#DEFAULT}. */
     public EvalTransform(int resize, int crop, Interpolation interpolation) {
-        this(resize, crop, interpolation, JpegDecoder.best());
+        this(resize, crop, interpolation, JpegDecoder.best(), PixelLimit.DEFAULT);
     }
 
-    public EvalTransform(int resize, int crop, Interpolation interpolation, JpegDecoder decoder) {
+    /** {@code limit}: an image that claims more pixels is unreadable, found before decoding it. */
+    public EvalTransform(int resize, int crop, Interpolation interpolation, JpegDecoder decoder, PixelLimit limit) {
         if (crop <= 0 || resize < crop) {
             throw new IllegalArgumentException("eval crop " + crop + " must be positive and at most the resize " + resize);
         }
@@ -32,6 +34,7 @@ public final class EvalTransform {
         this.crop = crop;
         this.interpolation = interpolation;
         this.decoder = decoder;
+        this.limit = limit;
     }
 
     /** The paper's evaluation: 288, centre 256, OpenCV bilinear. */
@@ -55,7 +58,7 @@ public final class EvalTransform {
 
     /** As {@link #apply(Path, ByteBuffer, int)} for {@code encoded[0, limit)}, a direct buffer. */
     void apply(ByteBuffer encoded, ByteBuffer dst, int offset) throws UnreadableImageException {
-        Mat image = ImageDecoding.decode(encoded, 1, decoder);
+        Mat image = ImageDecoding.decode(encoded, 1, decoder, limit);
         try {
             apply(image, dst, offset);
         } finally {

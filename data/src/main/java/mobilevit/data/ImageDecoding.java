@@ -15,9 +15,13 @@ import java.nio.file.Path;
  * grayscale becomes 3 equal channels, CMYK is converted, the format is taken from the content (a
  * PNG named {@code .JPEG} decodes as PNG) and EXIF orientation is applied, as imread does. JPEGs go
  * through libjpeg-turbo's SIMD decoder when it is installed and gives the same pixels
- * ({@link JpegDecoder}); everything else through OpenCV.
+ * ({@link JpegDecoder}); everything else through OpenCV. An image whose header claims more pixels
+ * than a {@link PixelLimit} is unreadable.
  */
 public final class ImageDecoding {
+
+    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    private static final int IHDR = 0x49484452;
 
     private ImageDecoding() {}
 
@@ -33,9 +37,12 @@ public final class ImageDecoding {
     /** A decoded image: 8-bit BGR pixels, row-major [height, width, 3]. */
     public record Pixels(byte[] bgr, int height, int width) {}
 
-    /** Decodes an encoded image at full size, as the evaluation does (the best JPEG decoder installed). */
+    /**
+     * Decodes an encoded image at full size, as the evaluation does (the best JPEG decoder installed,
+     * {@link PixelLimit#DEFAULT}).
+     */
     public static Pixels decode(byte[] encoded) throws UnreadableImageException {
-        Mat image = decode(Workspace.current().copy(encoded), 1, JpegDecoder.best());
+        Mat image = decode(Workspace.current().copy(encoded), 1, JpegDecoder.best(), PixelLimit.DEFAULT);
         try {
             byte[] bgr = new byte[Math.multiplyExact(3 * image.cols(), image.rows())];
             image.get(0, 0, bgr);
@@ -48,10 +55,12 @@ public final class ImageDecoding {
     /**
      * Decodes {@code encoded[0, limit)} (a direct buffer) to an 8-bit 3-channel BGR image;
      * {@code reduction} 2, 4 or 8 lets the JPEG decoder scale by 1/reduction in the DCT domain
-     * (output size ceil(side / reduction)). The caller releases the returned Mat; its pixels may live
-     * in the calling thread's {@link Workspace} and last until that thread decodes again.
+     * (output size ceil(side / reduction)); an image that claims more pixels than {@code limit} (at
+     * full size) is unreadable. The caller releases the returned Mat; its pixels may live in the
+     * calling thread's {@link Workspace} and last until that thread decodes again.
      */
-    static Mat decode(ByteBuffer encoded, int reduction, JpegDecoder decoder) throws UnreadableImageException {
+    static Mat decode(ByteBuffer encoded, int reduction, JpegDecoder decoder, PixelLimit limit)
+            throws UnreadableImageException {
         int flags = switch (reduction) {
             case 1 -> Imgcodecs.IMREAD_COLOR;
             case 2 -> Imgcodecs.IMREAD_REDUCED_COLOR_2;
@@ -66,6 +75,7 @@ public final class ImageDecoding {
         if (length == 0) {
             throw new UnreadableImageException("empty file");
         }
+        limit.check(encoded);
         Workspace ws = Workspace.current();
         if (decoder == JpegDecoder.TURBOJPEG && TurboJpeg.available()) {
             Mat image = turbo(ws, encoded, reduction);
@@ -89,14 +99,17 @@ public final class ImageDecoding {
     }
 
     /**
-     * As {@link #decode(ByteBuffer, int, JpegDecoder)}, except that for a JPEG of the given full size
-     * ({@link #jpegSize}) only the region [top, top + height) x [left, left + width) of the scaled
-     * image need be decoded ({@link JpegRegion}, with {@link JpegDecoder#TURBOJPEG}): the other pixels
-     * of the returned image are then left as the workspace held them. The region's pixels are those
-     * of the whole decode, which this falls back to for anything region decoding does not take.
+     * As {@link #decode(ByteBuffer, int, JpegDecoder, PixelLimit)}, except that for a JPEG of the
+     * given full size ({@link #jpegSize}) only the region [top, top + height) x [left, left + width)
+     * of the scaled image need be decoded ({@link JpegRegion}, with {@link JpegDecoder#TURBOJPEG}):
+     * the other pixels of the returned image are then left as the workspace held them. The region's
+     * pixels are those of the whole decode, which this falls back to for anything region decoding
+     * does not take.
      */
     static Mat decodeRegion(ByteBuffer encoded, int reduction, int fullHeight, int fullWidth, int top, int left,
-                            int height, int width, JpegDecoder decoder) throws UnreadableImageException {
+                            int height, int width, JpegDecoder decoder, PixelLimit limit)
+            throws UnreadableImageException {
+        limit.check(fullHeight, fullWidth);
         if (decoder == JpegDecoder.TURBOJPEG && JpegDecoder.decodesRegions() && encoded.isDirect()
                 && ExifOrientation.upright(encoded)) {
             int rows = ceilDiv(fullHeight, reduction);
@@ -107,7 +120,7 @@ public final class ImageDecoding {
                 return new Mat(rows, cols, CvType.CV_8UC3, pixels);
             }
         }
-        return decode(encoded, reduction, decoder);
+        return decode(encoded, reduction, decoder, limit);
     }
 
     /**
@@ -147,6 +160,31 @@ public final class ImageDecoding {
     }
 
     /**
+     * The {height, width} that a JPEG or PNG claims in its header, read without decoding anything;
+     * null for other formats.
+     *
+     * @throws UnreadableImageException for a JPEG or PNG whose header does not give its size, cut
+     *     short or damaged: libpng refuses such a file, and libjpeg refuses it or, past stray bytes,
+     *     finds a size with a warning, which nothing would then bound
+     */
+    static int[] claimedSize(ByteBuffer b) throws UnreadableImageException {
+        if (b.limit() >= 2 && (b.get(0) & 0xFF) == 0xFF && (b.get(1) & 0xFF) == 0xD8) {
+            return sizeOrDamaged(jpegSize(b), "damaged JPEG header: no frame size before the image data");
+        }
+        if (isPng(b)) {
+            return sizeOrDamaged(pngSize(b), "damaged PNG header: no IHDR chunk with a size");
+        }
+        return null;
+    }
+
+    private static int[] sizeOrDamaged(int[] size, String damaged) throws UnreadableImageException {
+        if (size == null) {
+            throw new UnreadableImageException(damaged);
+        }
+        return size;
+    }
+
+    /**
      * The {height, width} that a baseline or progressive JPEG declares in its frame header, or null
      * when the bytes {@code b[0, limit)} are not a JPEG (or the header is cut short). Reading it costs
      * no decoding.
@@ -165,6 +203,30 @@ public final class ImageDecoding {
             return height > 0 && width > 0 ? new int[] {height, width} : null;
         }
         return null;
+    }
+
+    /**
+     * The {height, width} in a PNG's IHDR chunk (the first chunk, after the 8-byte signature: its
+     * length, its type, then width and height, big-endian), or null when the bytes are not a PNG or
+     * a side is not in [1, 2^31 - 1] (libpng refuses those itself).
+     */
+    static int[] pngSize(ByteBuffer b) {
+        if (b.limit() < 24 || !isPng(b) || bigEndianInt(b, 12) != IHDR) {
+            return null;
+        }
+        int width = bigEndianInt(b, 16);
+        int height = bigEndianInt(b, 20);
+        return height > 0 && width > 0 ? new int[] {height, width} : null;
+    }
+
+    private static boolean isPng(ByteBuffer b) {
+        return b.limit() >= PNG_SIGNATURE.length
+                && b.slice(0, PNG_SIGNATURE.length).equals(ByteBuffer.wrap(PNG_SIGNATURE));
+    }
+
+    private static int bigEndianInt(ByteBuffer b, int at) {
+        return (b.get(at) & 0xFF) << 24 | (b.get(at + 1) & 0xFF) << 16 | (b.get(at + 2) & 0xFF) << 8
+                | b.get(at + 3) & 0xFF;
     }
 
     /** ceil(a / b) for positive ints: the side of a 1/b decode, and a scaled box's far edge. */

@@ -48,14 +48,20 @@ public final class RestartMarkers {
 
     /**
      * The file re-encoded, or empty when it is left as it is: not a JPEG libjpeg reads without an
-     * error or a warning (a damaged or truncated file keeps its damage where decoders see it), or
-     * {@link #available()} is false.
+     * error or a warning (a damaged or truncated file keeps its damage where decoders see it), one
+     * that claims more pixels than {@link PixelLimit#DEFAULT} (libjpeg would hold all the
+     * coefficients it claims in memory), or {@link #available()} is false.
      */
     public static Optional<byte[]> add(byte[] jpeg) {
         if (!available() || jpeg.length < 4) {
             return Optional.empty();
         }
         ByteBuffer direct = Workspace.current().copy(jpeg);
+        try {
+            PixelLimit.DEFAULT.check(direct);
+        } catch (UnreadableImageException e) {
+            return Optional.empty();
+        }
         return Optional.ofNullable(JpegRegion.addRestarts(DirectBuffers.address(direct), jpeg.length));
     }
 }

@@ -54,18 +54,21 @@ public final class TrainTransform {
     private final Interpolation interpolation;
     private final Decoding decoding;
     private final JpegDecoder decoder;
+    private final PixelLimit limit;
 
-    /** With the best JPEG decoder installed ({@link JpegDecoder#best()}). */
+    /** With the best JPEG decoder installed ({@link JpegDecoder#best()}) and {@link PixelLimit#DEFAULT}. */
     public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, Decoding decoding) {
-        this(variant, interpolation, decoding, JpegDecoder.best());
+        this(variant, interpolation, decoding, JpegDecoder.best(), PixelLimit.DEFAULT);
     }
 
+    /** {@code limit}: an image that claims more pixels is unreadable, found before decoding it. */
     public TrainTransform(RandomResizedCrop.Variant variant, Interpolation interpolation, Decoding decoding,
-                          JpegDecoder decoder) {
+                          JpegDecoder decoder, PixelLimit limit) {
         this.crop = new RandomResizedCrop(variant);
         this.interpolation = interpolation;
         this.decoding = decoding;
         this.decoder = decoder;
+        this.limit = limit;
     }
 
     /** The paper's transform: CVNets v0.1 crop, OpenCV bilinear, region and reduced-resolution decoding on. */
@@ -96,7 +99,7 @@ public final class TrainTransform {
                 int reduction = reduction(box, outH, outW);
                 image = decoding == Decoding.REGION && interpolation == Interpolation.BILINEAR
                         ? decodeCrop(encoded, header, box, reduction)
-                        : ImageDecoding.decode(encoded, reduction, decoder);
+                        : ImageDecoding.decode(encoded, reduction, decoder, limit);
                 if (image.rows() == ImageDecoding.ceilDiv(header[0], reduction)
                         && image.cols() == ImageDecoding.ceilDiv(header[1], reduction)) {
                     finish(image, box, reduction, d, outH, outW, dst, offset);
@@ -105,7 +108,7 @@ public final class TrainTransform {
                 image.release();
                 image = null;
             }
-            image = ImageDecoding.decode(encoded, 1, decoder);
+            image = ImageDecoding.decode(encoded, 1, decoder, limit);
             RandomDraws d = draws.get();
             finish(image, crop.params(image.rows(), image.cols(), d), 1, d, outH, outW, dst, offset);
         } finally {
@@ -125,7 +128,7 @@ public final class TrainTransform {
         int bottom = ImageDecoding.ceilDiv(box.top() + box.height(), reduction) + 1;
         int right = ImageDecoding.ceilDiv(box.left() + box.width(), reduction) + 1;
         return ImageDecoding.decodeRegion(encoded, reduction, header[0], header[1], top, left, bottom - top,
-                right - left, decoder);
+                right - left, decoder, limit);
     }
 
     /** The largest decoding reduction (8, 4, 2, else 1) that keeps the crop at least the output size. */

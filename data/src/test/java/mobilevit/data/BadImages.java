@@ -5,11 +5,17 @@ import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -23,8 +29,14 @@ import javax.imageio.stream.ImageOutputStream;
  */
 public final class BadImages {
 
-    /** Files no decoder can read: skipped and counted. */
-    public static final List<String> UNREADABLE = List.of("zero_bytes.JPEG", "header_only.JPEG", "html_text.JPEG");
+    /**
+     * Files no decoder can read, or none should (they claim more pixels than the limit in their
+     * header, {@link PixelLimit}): skipped and counted.
+     */
+    public static final List<String> UNREADABLE = List.of("zero_bytes.JPEG", "header_only.JPEG", "html_text.JPEG",
+            "claims_65000x65000.JPEG", "claims_20000x20000.png");
+    /** The part of the skip reason of the files that claim too many pixels, after their size. */
+    public static final String OVER_THE_LIMIT = " pixels, more than the limit of 89478485 (data.max_image_pixels)";
     /** Odd but readable files: trained on and evaluated. */
     public static final List<String> READABLE = List.of("cut_in_scan.JPEG", "png_named.JPEG", "grayscale.JPEG",
             "cmyk.JPEG");
@@ -47,6 +59,8 @@ public final class BadImages {
         Files.write(classDir.resolve("grayscale.JPEG"), encode(gradient(BufferedImage.TYPE_BYTE_GRAY, 140, 100),
                 "jpeg"));
         Files.write(classDir.resolve("cmyk.JPEG"), cmykJpeg(110, 80));
+        Files.write(classDir.resolve("claims_65000x65000.JPEG"), withFrameSize(jpeg, 65000, 65000));
+        Files.write(classDir.resolve("claims_20000x20000.png"), blackPng(20000, 20000));
         Files.createDirectories(classDir.resolve(FOLDER));
     }
 
@@ -66,6 +80,56 @@ public final class BadImages {
             throw new IOException("no " + format + " writer");
         }
         return out.toByteArray();
+    }
+
+    /** The JPEG with another height and width in its frame header (SOF0 or SOF2), its data unchanged. */
+    static byte[] withFrameSize(byte[] jpeg, int height, int width) {
+        byte[] out = jpeg.clone();
+        int p = 2;
+        while ((out[p + 1] & 0xFF) != 0xC0 && (out[p + 1] & 0xFF) != 0xC2) {
+            p += 2 + ((out[p + 2] & 0xFF) << 8 | out[p + 3] & 0xFF);
+        }
+        out[p + 5] = (byte) (height >> 8);
+        out[p + 6] = (byte) height;
+        out[p + 7] = (byte) (width >> 8);
+        out[p + 8] = (byte) width;
+        return out;
+    }
+
+    /**
+     * A valid PNG of width x height black pixels, 1-bit grey: rows of zeros deflate about 1000 to 1, so
+     * 20000x20000 takes 49 KB, which decoders expand to 3 bytes a pixel (1.2 GB).
+     */
+    static byte[] blackPng(int width, int height) throws IOException {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+        // bit depth 1, colour type 0 (grey), then the default compression, filtering and no interlace
+        chunk(png, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 1).array());
+        ByteArrayOutputStream idat = new ByteArrayOutputStream();
+        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+        try (DeflaterOutputStream z = new DeflaterOutputStream(idat, deflater, 1 << 16)) {
+            byte[] row = new byte[1 + (width + 7) / 8]; // filter type 0 (none), then the row's bits
+            for (int y = 0; y < height; y++) {
+                z.write(row);
+            }
+        } finally {
+            deflater.end();
+        }
+        chunk(png, "IDAT", idat.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    private static void chunk(ByteArrayOutputStream png, String type, byte[] data) throws IOException {
+        byte[] name = type.getBytes(StandardCharsets.US_ASCII);
+        CRC32 crc = new CRC32();
+        crc.update(name);
+        crc.update(data);
+        DataOutputStream out = new DataOutputStream(png);
+        out.writeInt(data.length);
+        out.write(name);
+        out.write(data);
+        out.writeInt((int) crc.getValue());
     }
 
     /** A 4-component (CMYK) JPEG, written by the JDK's encoder from a raster. */

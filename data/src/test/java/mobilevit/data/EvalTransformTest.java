@@ -22,7 +22,7 @@ class EvalTransformTest {
             "img_gray_320x240, OPENCV"})
     void bilinearEqualsCvnetsFromTheJpeg(String img, JpegDecoder decoder) throws Exception {
         float[] expected = Fixtures.npyFloats("preprocess_cv2/" + img + "_eval_cv2_bgr_chw.npy");
-        float[] actual = new EvalTransform(288, 256, Interpolation.BILINEAR, decoder)
+        float[] actual = new EvalTransform(288, 256, Interpolation.BILINEAR, decoder, PixelLimit.DEFAULT)
                 .apply(Files.readAllBytes(Fixtures.file("preprocess_cv2/" + img + ".jpg")));
         assertArrayEquals(expected, actual);
     }

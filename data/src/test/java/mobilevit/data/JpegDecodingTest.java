@@ -79,7 +79,8 @@ class JpegDecodingTest {
         byte[] bytes = Files.readAllBytes(tmp.resolve(name));
         for (JpegDecoder decoder : JpegDecoder.values()) {
             assertThrows(UnreadableImageException.class,
-                    () -> ImageDecoding.decode(TestImages.direct(bytes), 1, decoder), decoder + " " + name);
+                    () -> ImageDecoding.decode(TestImages.direct(bytes), 1, decoder, PixelLimit.DEFAULT),
+                    decoder + " " + name);
         }
     }
 
@@ -111,7 +112,7 @@ class JpegDecodingTest {
     private record Decoded(int rows, int cols, byte[] pixels, boolean byTurbo) {}
 
     private static Decoded decode(byte[] encoded, int reduction, JpegDecoder decoder) throws UnreadableImageException {
-        Mat image = ImageDecoding.decode(TestImages.direct(encoded), reduction, decoder);
+        Mat image = ImageDecoding.decode(TestImages.direct(encoded), reduction, decoder, PixelLimit.DEFAULT);
         try {
             byte[] pixels = new byte[3 * image.rows() * image.cols()];
             image.get(0, 0, pixels);

@@ -263,7 +263,7 @@ public class JpegRegionTest {
         Arrays.fill(fill, SENTINEL);
         pixels.put(0, fill);
         Mat image = ImageDecoding.decodeRegion(TestImages.direct(jpeg), reduction, rows, cols, top, left, height, width,
-                JpegDecoder.TURBOJPEG);
+                JpegDecoder.TURBOJPEG, PixelLimit.DEFAULT);
         try {
             assertEquals(DirectBuffers.address(pixels), image.dataAddr(), "decoded by region into the workspace");
             byte[] out = new byte[3 * h * w];
@@ -276,7 +276,8 @@ public class JpegRegionTest {
 
     /** libjpeg-turbo's whole decode (which equals OpenCV's, JpegDecodingTest). */
     private static byte[] whole(byte[] jpeg, int reduction) throws UnreadableImageException {
-        Mat image = ImageDecoding.decode(TestImages.direct(jpeg), reduction, JpegDecoder.TURBOJPEG);
+        Mat image = ImageDecoding.decode(TestImages.direct(jpeg), reduction, JpegDecoder.TURBOJPEG,
+                PixelLimit.DEFAULT);
         try {
             byte[] out = new byte[3 * image.rows() * image.cols()];
             image.get(0, 0, out);
@@ -308,6 +309,6 @@ public class JpegRegionTest {
 
     private static TrainTransform transform(TrainTransform.Decoding decoding) {
         return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, decoding,
-                JpegDecoder.TURBOJPEG);
+                JpegDecoder.TURBOJPEG, PixelLimit.DEFAULT);
     }
 }

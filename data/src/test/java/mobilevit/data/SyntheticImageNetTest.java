@@ -112,7 +112,8 @@ class SyntheticImageNetTest {
 
     /** Normalised 18-bin hue histogram of the saturated pixels. */
     private static double[] hueHistogram(Path file) throws Exception {
-        Mat bgr = ImageDecoding.decode(TestImages.direct(Files.readAllBytes(file)), 4, JpegDecoder.best());
+        Mat bgr = ImageDecoding.decode(TestImages.direct(Files.readAllBytes(file)), 4, JpegDecoder.best(),
+                PixelLimit.DEFAULT);
         Mat hsv = new Mat();
         Imgproc.cvtColor(bgr, hsv, Imgproc.COLOR_BGR2HSV);
         byte[] px = new byte[3 * hsv.rows() * hsv.cols()];

@@ -215,7 +215,8 @@ class TrainTransformTest {
         out.write(plain, 2, plain.length - 2);
         byte[] rotated = out.toByteArray();
         assertArrayEquals(new int[] {200, 300}, size(rotated));
-        org.opencv.core.Mat decoded = ImageDecoding.decode(TestImages.direct(rotated), 1, JpegDecoder.best());
+        org.opencv.core.Mat decoded = ImageDecoding.decode(TestImages.direct(rotated), 1, JpegDecoder.best(),
+                PixelLimit.DEFAULT);
         assertEquals(300, decoded.rows());
         decoded.release();
 
@@ -246,7 +247,8 @@ class TrainTransformTest {
     }
 
     private static TrainTransform paper(JpegDecoder decoder) {
-        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR, TrainTransform.Decoding.REDUCED, decoder);
+        return new TrainTransform(RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR,
+                TrainTransform.Decoding.REDUCED, decoder, PixelLimit.DEFAULT);
     }
 
     private static double fractionWithin(byte[] a, byte[] b, int levels) {

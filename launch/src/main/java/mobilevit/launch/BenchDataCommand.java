@@ -15,6 +15,7 @@ import mobilevit.data.ImageFolder;
 import mobilevit.data.Interpolation;
 import mobilevit.data.JpegDecoder;
 import mobilevit.data.MultiScaleSampler;
+import mobilevit.data.PixelLimit;
 import mobilevit.data.RestartMarkedCopy;
 import mobilevit.data.RestartMarkers;
 import mobilevit.data.Scale;
@@ -215,7 +216,7 @@ final class BenchDataCommand implements Runnable {
 
     private TrainTransform transform(JpegDecoder decoder) {
         return new TrainTransform(mobilevit.data.RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR,
-                decoding, decoder);
+                decoding, decoder, PixelLimit.DEFAULT);
     }
 
     private static double loadAverage() {

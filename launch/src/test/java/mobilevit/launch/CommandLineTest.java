@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import mobilevit.data.BadImages;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageDecoding;
 import mobilevit.data.ImageFolder;
@@ -129,7 +130,7 @@ class CommandLineTest {
     }
 
     @Test
-    void predictPrintsTheTopFiveWithImageNetNames() {
+    void predictPrintsTheTopFiveWithImageNetNames() throws IOException {
         Cli.Result r = Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs",
                 fixture("preprocess/img_500x375.jpg").toString());
         assertEquals(0, r.exitCode(), r.err());
@@ -140,6 +141,13 @@ class CommandLineTest {
         }
         Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs", tmp.resolve("none.jpg").toString())
                 .failsWithOneLine(2, "none.jpg does not exist");
+        // a 49 KB PNG of 20000x20000 black pixels, refused by its header instead of taking gigabytes
+        Path bomb = Files.createDirectories(tmp.resolve("bad-images"));
+        BadImages.write(bomb, fixture("preprocess/img_500x375.jpg"));
+        bomb = bomb.resolve("claims_20000x20000.png");
+        Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs", bomb.toString())
+                .failsWithOneLine(2, "error: cannot read image " + bomb + ": claims 20000x20000"
+                        + BadImages.OVER_THE_LIMIT);
         // the weights reach the model with the first image, inside DJL's predictor
         Cli.run("predict", "--weights", WEIGHTS, "--variant", "xxs", "--classes", "10",
                 fixture("preprocess/img_500x375.jpg").toString())

@@ -1,6 +1,7 @@
 package mobilevit.trainer;
 
 import mobilevit.data.Interpolation;
+import mobilevit.data.PixelLimit;
 import mobilevit.data.RandomResizedCrop;
 
 /** Section {@code data}: where the images are and how they are read. */
@@ -14,4 +15,13 @@ public record DataSection(
         @ConfigKey(byDefault = "bilinear", doc = "bilinear (OpenCV, as CVNets v0.1) or bilinear-antialias (PIL)")
         Interpolation interpolation,
         @ConfigKey(byDefault = "cvnets", doc = "cvnets (v0.1's RandomResizedCrop) or torchvision")
-        RandomResizedCrop.Variant randomCrop) {}
+        RandomResizedCrop.Variant randomCrop,
+        @ConfigKey(byDefault = "" + PixelLimit.DEFAULT_MAX_PIXELS, min = 1, max = PixelLimit.LARGEST,
+                doc = "an image whose header claims more pixels is skipped (PIL's limit)")
+        long maxImagePixels) {
+
+    /** The bound on the pixels an image may claim ({@link #maxImagePixels}). */
+    public PixelLimit pixelLimit() {
+        return new PixelLimit(maxImagePixels);
+    }
+}

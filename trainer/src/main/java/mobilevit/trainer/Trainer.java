@@ -13,6 +13,7 @@ import mobilevit.data.Batches;
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
 import mobilevit.data.ImageFolder;
+import mobilevit.data.JpegDecoder;
 import mobilevit.data.MultiScaleSampler;
 import mobilevit.data.RestartMarkers;
 import mobilevit.data.ScaleTable;
@@ -127,8 +128,8 @@ public final class Trainer {
                         data.prefetch(), train.seed()).skippedListFolder(writer() ? output : null)
                         .localShards(cluster.rank() * localReplicas, localReplicas);
                 EvalLoader validation = new EvalLoader(setup.valSet, new EvalTransform(cfg.eval().resize(),
-                        cfg.eval().crop(), data.interpolation()), cfg.eval().batchSize(), data.workers(),
-                        data.prefetch());
+                        cfg.eval().crop(), data.interpolation(), JpegDecoder.best(), data.pixelLimit()),
+                        cfg.eval().batchSize(), data.workers(), data.prefetch());
                 TrainStep step = TrainStep.builder(setup.devices, setup.model).optSeed(train.seed())
                         .optLabelSmoothing(train.labelSmoothing())
                         .optAdamW(optim.beta1(), optim.beta2(), optim.eps(), optim.weightDecay())
@@ -203,7 +204,7 @@ public final class Trainer {
         checkClasses(trainSet, valSet);
         MultiScaleSampler sampler = sampler(trainSet, devices.size() * cluster.size());
         TrainTransform augmentation = new TrainTransform(cfg.data().randomCrop(), cfg.data().interpolation(),
-                TrainTransform.Decoding.REGION);
+                TrainTransform.Decoding.REGION, JpegDecoder.best(), cfg.data().pixelLimit());
         MobileViT.Builder model = cfg.model().builder();
         long totalSteps = steps(sampler);
         ScheduleSection s = cfg.schedule();

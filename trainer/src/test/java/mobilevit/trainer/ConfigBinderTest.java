@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import mobilevit.data.Interpolation;
+import mobilevit.data.PixelLimit;
 import mobilevit.data.RandomResizedCrop;
 import mobilevit.model.Precision;
 import mobilevit.model.Variant;
@@ -85,6 +86,12 @@ class ConfigBinderTest {
         assertEquals(RandomResizedCrop.Variant.CVNETS_V01, TrainConfig.defaults().data().randomCrop());
     }
 
+    @Test
+    void theImagePixelLimitIsPilsUnlessSet() {
+        assertEquals(PixelLimit.DEFAULT, TrainConfig.defaults().data().pixelLimit());
+        assertEquals(new PixelLimit(1000), TrainConfig.defaults().with("data.max_image_pixels=1000").data().pixelLimit());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "model.variant=m              | model.variant must be one of xxs, xs, s, got 'm'",
@@ -99,6 +106,7 @@ class ConfigBinderTest {
         "optim.eps=.inf               | optim.eps must be a finite number, got Infinity",
         "model.classifier_dropout=1   | model.classifier_dropout must be in [0, 1), got 1",
         "train.ema_momentum=1.5       | train.ema_momentum must be in [4.9E-324, 1], got 1.5",
+        "data.max_image_pixels=0      | data.max_image_pixels must be in [1, 715827882], got 0",
         "optim.beta=1                 | --set: unknown key optim.beta (known in this section: optim.lr, optim.weight_decay, optim.betas, optim.eps)",
         "trainer.epochs=1             | --set: unknown key trainer.epochs (sections: model, data, sampler, train, optim, schedule, eval)",
     })
