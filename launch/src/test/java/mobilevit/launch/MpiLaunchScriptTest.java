@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +67,22 @@ class MpiLaunchScriptTest {
             assertTrue(a.contains(MPI_FLAG), () -> env + ": " + a);
             assertTrue(a.indexOf(MPI_FLAG) < a.indexOf("-jar"), a::toString);
         }
+    }
+
+    /** Through a symlink in another folder the script still finds the project (and its allocator.sh). */
+    @Test
+    void aSymlinkToTheLauncherFindsTheProject() throws IOException {
+        Path javaHome = tmp.resolve("jdk");
+        Scripts.executable(javaHome.resolve("bin/java"), "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\"\n");
+        Path jar = Scripts.write(tmp.resolve("mobilevit.jar"), "stand-in");
+        Path link = Files.createSymbolicLink(Files.createDirectories(tmp.resolve("bin")).resolve("mobilevit"),
+                Scripts.LAUNCH.resolve("mobilevit"));
+        Map<String, String> env = new HashMap<>();
+        env.put("JAVA_HOME", javaHome.toString());
+        env.put("MOBILEVIT_JAR", jar.toString());
+        env.put("OMPI_COMM_WORLD_SIZE", null);
+        List<String> a = args(Scripts.runCommand(tmp, env, List.of(link.toString(), "--version")).expect(0));
+        assertTrue(a.contains("-Dmobilevit.home=" + Scripts.LAUNCH.getParent().toRealPath()), a::toString);
     }
 
     @Test
