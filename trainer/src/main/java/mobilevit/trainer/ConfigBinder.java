@@ -244,7 +244,10 @@ final class ConfigBinder {
         return camel.replaceAll("([A-Z])", "_$1").toLowerCase(Locale.ROOT);
     }
 
+    /** SnakeYAML for configs: plain values only, and a key given twice in one mapping is an error, not the last one winning. */
     static Yaml yaml() {
-        return new Yaml(new SafeConstructor(new LoaderOptions()));
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        return new Yaml(new SafeConstructor(options));
     }
 }

@@ -7,7 +7,7 @@ import mobilevit.model.Variant;
 public record ModelSection(
         @ConfigKey(byDefault = "xxs", doc = "xxs, xs or s (also CVNets' xx_small, x_small, small)")
         Variant variant,
-        @ConfigKey(byDefault = "1000", min = 1, doc = "classes of the head")
+        @ConfigKey(byDefault = "1000", min = 2, doc = "classes of the head (at least 2: one class has nothing to learn)")
         int numClasses,
         @ConfigKey(byDefault = "0.1", min = 0, below = 1, doc = "dropout before the classifier")
         double classifierDropout,

@@ -103,6 +103,9 @@ class TrainConfigTest {
         "not a section      | epochs: 3                                 | top-level key epochs must be a section",
         "not yaml           | train: [unclosed                          | is not valid YAML",
         "bf16               | train:\\n  precision: bf16                | train.precision",
+        "one class          | model:\\n  num_classes: 1                 | model.num_classes must be >= 2, got 1",
+        "duplicate key      | optim:\\n  lr: 0.1\\n  lr: 0.2            | found duplicate key lr",
+        "duplicate section  | optim:\\n  lr: 0.1\\noptim:\\n  eps: 1.0e-8 | found duplicate key optim",
     })
     void badConfigsGetOneLineNamingTheKey(String kind, String yaml, String expected) throws IOException {
         Path f = dir.resolve("bad.yaml");
