@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -28,6 +29,10 @@ final class ConvertCommand implements Runnable {
     @Override
     public void run() {
         Args.existingFile("weights file", weights);
+        if (sameFile(weights, output)) {
+            throw new UserError("--output " + output + " is the --weights file itself; convert writes a new file:"
+                    + " give another --output");
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
             NDList tensors = WeightsFile.read(weights, manager);
             WeightsFile.write(tensors, output);
@@ -35,6 +40,14 @@ final class ConvertCommand implements Runnable {
             System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %d values%n", output, tensors.size(), elements);
         } catch (IOException e) {
             throw new UserError("cannot write " + output + ": " + e.getMessage(), 5);
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.exists(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false; // b unreadable: the write reports it
         }
     }
 }

@@ -1,5 +1,6 @@
 package mobilevit.launch;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,15 @@ class CommandLineTest {
         assertEquals(0, train.exitCode(), train.err());
         last = train.out().strip().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.startsWith("step_ms=") && last.contains(" optimizer_ms=") && last.endsWith(" reason=off"), last);
+    }
+
+    @Test
+    void convertRefusesToOverwriteItsInput() throws IOException {
+        Path weights = Files.copy(fixture("weights/xx_small_hf.safetensors"), tmp.resolve("in-place.safetensors"));
+        byte[] before = Files.readAllBytes(weights);
+        Cli.run("convert", "--weights", weights.toString(), "--output", tmp.resolve(".").resolve("in-place.safetensors")
+                .toString()).failsWithOneLine(2, "is the --weights file itself; convert writes a new file");
+        assertArrayEquals(before, Files.readAllBytes(weights));
     }
 
     @Test
