@@ -100,6 +100,15 @@ final class EvalCommand implements Runnable {
                 Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
                 TrainConfig cfg = c.config();
                 numClasses = cfg.model().numClasses();
+                // a checkpoint knows its model: a different --variant or --classes is a mistake, not an override
+                if (variant != null && Args.choice(Variant::parse, variant) != cfg.model().variant()) {
+                    throw new UserError("--variant " + variant + " does not match the checkpoint's model.variant "
+                            + cfg.model().variant().id() + "; leave --variant out with --checkpoint");
+                }
+                if (classes != null && classes != numClasses) {
+                    throw new UserError("--classes " + classes + " does not match the checkpoint's model.num_classes "
+                            + numClasses + "; leave --classes out with --checkpoint");
+                }
                 resize = cfg.eval().resize();
                 crop = cfg.eval().crop();
                 interpolationMode = cfg.data().interpolation();

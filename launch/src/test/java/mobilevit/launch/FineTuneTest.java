@@ -69,6 +69,13 @@ class FineTuneTest {
         assertEquals(0, plot.exitCode(), plot.err());
         assertEquals("wrote " + run.resolve("plots/loss.png") + ", " + run.resolve("plots/lr.png") + ", "
                 + run.resolve("plots/top1.png"), plot.out().strip());
+
+        // its checkpoint names its model: another --variant or --classes for eval is refused, not applied
+        String data = demo.resolve("data12").toString();
+        Cli.run("eval", "--data", data, "--checkpoint", run.toString(), "--variant", "s").failsWithOneLine(2,
+                "--variant s does not match the checkpoint's model.variant xxs; leave --variant out with --checkpoint");
+        Cli.run("eval", "--data", data, "--checkpoint", run.toString(), "--classes", "10").failsWithOneLine(2,
+                "--classes 10 does not match the checkpoint's model.num_classes 12; leave --classes out");
     }
 
     /** The synth, train and plot lines of the README's fine-tuning block, demo-output/ moved to the test's folder. */
