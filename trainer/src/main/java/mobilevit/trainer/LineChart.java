@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
+import javax.imageio.ImageIO;
+
 /** PNG line charts of a run's curves (XChart), written atomically. */
 final class LineChart {
 
@@ -23,6 +25,10 @@ final class LineChart {
     /** Writes a chart of {@code curves} to {@code file} (a .png); with no points at all the title says so. */
     static void write(Path file, String title, String xTitle, String yTitle, List<Curve> curves) throws IOException {
         System.setProperty("java.awt.headless", "true");
+        // ImageIO's default file cache registers a shutdown hook per stream, which fails once a
+        // SIGINT or SIGTERM has started the JVM's shutdown: the plots of the epoch a signal ends
+        // would not be drawn. A chart is small; the memory cache registers nothing.
+        ImageIO.setUseCache(false);
         List<Curve> drawn = curves.stream().filter(c -> !c.x().isEmpty()).toList();
         XYChart chart = new XYChartBuilder().width(800).height(500)
                 .title(drawn.isEmpty() ? title + " (nothing logged yet)" : title).xAxisTitle(xTitle)

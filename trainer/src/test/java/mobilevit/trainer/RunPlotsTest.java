@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,6 +28,43 @@ class RunPlotsTest {
         Files.writeString(run.resolve("metrics.csv"), EpochMetrics.HEADER + "\n");
         RunPlots.write(run, run.resolve("plots"));
         assertPngs(run.resolve("plots"));
+    }
+
+    /**
+     * A SIGINT or SIGTERM that ends an epoch lets the epoch finish, plots included, while the JVM
+     * is shutting down (its hooks run): the plots are drawn there too. Run in a child JVM whose
+     * shutdown hook draws them.
+     */
+    @Test
+    void plotsWhileTheJvmShutsDown() throws Exception {
+        Files.writeString(run.resolve("metrics.csv"), EpochMetrics.HEADER + "\n"
+                + "1,3,30,2.250000,0.00200000,40.0000,90.0000,35.0000,88.0000,0,0\n");
+        String javaBinary = ProcessHandle.current().info().command().orElse("java");
+        String cp = System.getProperty("java.class.path");
+        if (!cp.contains("classes")) {
+            cp = System.getProperty("surefire.test.class.path", cp); // surefire's manifest-only jar
+        }
+        Process child = new ProcessBuilder(javaBinary, "-cp", cp, PlotsInShutdownHook.class.getName(), run.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, child.waitFor(), output);
+        assertEquals("plotted during shutdown", output.strip());
+        assertPngs(run.resolve("plots"));
+    }
+
+    /** The child JVM of {@link #plotsWhileTheJvmShutsDown}: draws the plots of {@code args[0]} in a shutdown hook. */
+    static final class PlotsInShutdownHook {
+        public static void main(String[] args) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    RunPlots.write(Path.of(args[0]), Path.of(args[0]).resolve("plots"));
+                    System.out.println("plotted during shutdown");
+                } catch (IOException | RuntimeException e) {
+                    System.out.println("failed: " + e);
+                    Runtime.getRuntime().halt(3);
+                }
+            }));
+        }
     }
 
     @Test
