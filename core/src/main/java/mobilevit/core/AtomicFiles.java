@@ -7,15 +7,22 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Whole-file writes that never leave a half-written file under the target name: the content goes
  * to a temporary file in the same folder, is forced to disk, and is renamed over the target; the
  * folder is then forced too, so the rename survives a power cut.
+ *
+ * <p>Temporary files and folders get the permissions any new file gets (the process's umask), not
+ * {@link Files#createTempFile}'s owner-only ones: renamed into place, they would make a run folder's
+ * checkpoints 0600 beside its 0644 log.
  */
 public final class AtomicFiles {
 
@@ -27,11 +34,25 @@ public final class AtomicFiles {
 
     private AtomicFiles() {}
 
-    /** Writes {@code target} atomically; on failure the previous file (if any) is untouched. */
+    /**
+     * Writes {@code target} atomically; on failure the previous file (if any) is untouched.
+     *
+     * @throws FileSystemException naming {@code target} (not the temporary file) and the reason
+     */
     public static void write(Path target, Writer body) throws IOException {
+        try {
+            writeThroughTemporaryFile(target, body);
+        } catch (IOException e) {
+            FileSystemException named = new FileSystemException(target.toString(), null, IoFailures.reason(e));
+            named.initCause(e);
+            throw named;
+        }
+    }
+
+    private static void writeThroughTemporaryFile(Path target, Writer body) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = newTempFile(dir, "." + target.getFileName() + ".");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -55,6 +76,32 @@ public final class AtomicFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Creates a new empty file {@code dir/<prefix><random digits>.tmp} with the umask's permissions. */
+    public static Path newTempFile(Path dir, String prefix) throws IOException {
+        while (true) {
+            try {
+                return Files.createFile(dir.resolve(prefix + randomDigits() + ".tmp"));
+            } catch (FileAlreadyExistsException taken) {
+                // another writer drew the same name; draw again
+            }
+        }
+    }
+
+    /** Creates a new empty folder {@code dir/<prefix><random digits>} with the umask's permissions. */
+    public static Path newTempDirectory(Path dir, String prefix) throws IOException {
+        while (true) {
+            try {
+                return Files.createDirectory(dir.resolve(prefix + randomDigits()));
+            } catch (FileAlreadyExistsException taken) {
+                // another writer drew the same name; draw again
+            }
+        }
+    }
+
+    private static String randomDigits() {
+        return Long.toUnsignedString(ThreadLocalRandom.current().nextLong());
     }
 
     /** Writes UTF-8 text atomically. */

@@ -12,6 +12,7 @@ import org.opencv.core.Size;
 import org.opencv.imgcodecs.Imgcodecs;
 import org.opencv.imgproc.Imgproc;
 
+import mobilevit.core.AtomicFiles;
 import mobilevit.core.FileTrees;
 import mobilevit.core.UserError;
 
@@ -96,7 +97,7 @@ public final class SyntheticImageNet {
         OpenCv.load();
         Path absolute = output.toAbsolutePath();
         Files.createDirectories(absolute.getParent()); // as mkdir -p: the output may be a new nested folder
-        Path partial = Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".partial-");
+        Path partial = AtomicFiles.newTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".partial-");
         try {
             writeSplit(partial.resolve("train"), 0, classes, trainPerClass, seed, size);
             if (valPerClass > 0) {

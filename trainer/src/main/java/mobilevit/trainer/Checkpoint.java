@@ -87,7 +87,7 @@ public final class Checkpoint {
             throws IOException {
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".");
+        Path tmp = AtomicFiles.newTempDirectory(parent, "." + dir.getFileName() + ".");
         try {
             WeightsFile.write(raw, tmp.resolve(RAW));
             WeightsFile.write(ema, tmp.resolve(EMA));
