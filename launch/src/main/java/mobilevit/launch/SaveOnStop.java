@@ -1,5 +1,6 @@
 package mobilevit.launch;
 
+import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
 import mobilevit.trainer.CorruptCheckpointException;
 import mobilevit.trainer.NonFiniteLossException;
@@ -38,8 +39,8 @@ final class SaveOnStop {
         } catch (CorruptCheckpointException e) {
             throw new UserError("checkpoint refused: " + e.getMessage(), e.exitCode());
         } catch (IOException e) {
-            throw new UserError("cannot write the run folder: " + e.getMessage()
-                    + "; the previous checkpoint is intact", 5);
+            throw new UserError("cannot write the run folder: " + IoFailures.describe(e) + trainer.lastCheckpoint()
+                    .map(c -> "; the previous checkpoint " + c + " is intact").orElse("; no checkpoint was saved"), 5);
         } finally {
             finished.countDown();
             try {

@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.JsonObject;
 
 import mobilevit.core.AtomicFiles;
+import mobilevit.core.IoFailures;
 import mobilevit.data.Batch;
 import mobilevit.data.Batches;
 import mobilevit.data.EvalLoader;
@@ -94,6 +95,11 @@ public final class Trainer {
     /** Asks the run to save a checkpoint and return after the step in progress (thread-safe). */
     public void requestStop() {
         stopRequested.set(true);
+    }
+
+    /** The checkpoint the run folder's {@code last.json} names now, if any (after a failure: what is still there). */
+    public Optional<Path> lastCheckpoint() {
+        return new CheckpointStore(output, 1).pointer(CheckpointStore.LAST);
     }
 
     /** Makes the run save a checkpoint and stop once {@code step} optimizer steps are done. */
@@ -457,7 +463,7 @@ public final class Trainer {
                         dir -> Checkpoint.write(dir, raw, avg, moments, json, configYaml), best);
             } catch (IOException e) {
                 throw new IOException("checkpoint " + store.dir().resolve(CheckpointStore.name(state.epoch,
-                        state.iteration)) + " not saved (" + e.getMessage() + ")", e);
+                        state.iteration)) + " not saved (" + IoFailures.reason(e) + ")", e);
             }
         }
     }
