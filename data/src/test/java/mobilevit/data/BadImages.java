@@ -100,7 +100,7 @@ public final class BadImages {
      * A valid PNG of width x height black pixels, 1-bit grey: rows of zeros deflate about 1000 to 1, so
      * 20000x20000 takes 49 KB, which decoders expand to 3 bytes a pixel (1.2 GB).
      */
-    static byte[] blackPng(int width, int height) throws IOException {
+    public static byte[] blackPng(int width, int height) throws IOException {
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
         // bit depth 1, colour type 0 (grey), then the default compression, filtering and no interlace

@@ -21,6 +21,22 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         return report(e, parsed.hasMatchedOption("--verbose"), cmd.getErr());
     }
 
+    /**
+     * An {@link OutOfMemoryError} (the Java heap, or direct buffers, whose default limit is the
+     * heap's): one line naming the setting that raises it.
+     */
+    static int outOfMemory(OutOfMemoryError e, long maxHeapBytes, boolean verbose, PrintWriter err) {
+        long suggestedGb = Math.max(2, 2 * ((maxHeapBytes + (1L << 30) - 1) >> 30));
+        err.println("error: out of memory (" + e.getMessage() + ") with a Java heap of at most "
+                + (maxHeapBytes >> 20) + " MB: give the JVM more, e.g. MOBILEVIT_JAVA_OPTS=-Xmx" + suggestedGb
+                + "g launch/mobilevit ...");
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return UNEXPECTED;
+    }
+
     static int report(Exception e, boolean verbose, PrintWriter err) {
         int code;
         if (e instanceof UserError user) {

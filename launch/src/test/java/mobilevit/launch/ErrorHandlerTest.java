@@ -41,6 +41,20 @@ class ErrorHandlerTest {
     }
 
     @Test
+    void outOfMemoryIsOneLineNamingTheHeapSetting() {
+        StringWriter err = new StringWriter();
+        int code = ErrorHandler.outOfMemory(new OutOfMemoryError("Java heap space"), 300L << 20, false,
+                new PrintWriter(err, true));
+        assertEquals(1, code);
+        assertEquals("error: out of memory (Java heap space) with a Java heap of at most 300 MB: give the JVM more,"
+                + " e.g. MOBILEVIT_JAVA_OPTS=-Xmx2g launch/mobilevit ..." + System.lineSeparator(), err.toString());
+        StringWriter big = new StringWriter();
+        ErrorHandler.outOfMemory(new OutOfMemoryError("Direct buffer memory"), 6L << 30, false, new PrintWriter(big, true));
+        assertTrue(big.toString().contains("at most 6144 MB: give the JVM more, e.g. MOBILEVIT_JAVA_OPTS=-Xmx12g"),
+                big.toString());
+    }
+
+    @Test
     void verboseAddsTheStackTrace() {
         Report bug = report(new IllegalArgumentException("index -1 out of range"), true);
         assertEquals(1, bug.exitCode());

@@ -51,7 +51,12 @@ final class Cli {
 
     /** Starts {@code mobilevit <args>}. */
     Child start(String... args) {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", classPath(), "-Xmx1g",
+        return startWithHeap("1g", args);
+    }
+
+    /** Starts {@code mobilevit <args>} in a JVM whose heap is at most {@code maxHeap} (-Xmx). */
+    Child startWithHeap(String maxHeap, String... args) {
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", classPath(), "-Xmx" + maxHeap,
                 "-XX:+UseSerialGC", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1", "mobilevit.launch.Main"));
         command.addAll(List.of(args));
