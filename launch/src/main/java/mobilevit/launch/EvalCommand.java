@@ -6,6 +6,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 
 import mobilevit.core.AtomicFiles;
+import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
 import mobilevit.data.EvalLoader;
 import mobilevit.data.EvalTransform;
@@ -78,8 +79,9 @@ final class EvalCommand implements Runnable {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--output", description = "JSON report (default: eval-report.json)")
-    Path output = Path.of("eval-report.json");
+    @Option(names = "--report", paramLabel = "FILE", description = "JSON report: per-class accuracy, skipped images"
+            + " (default with --checkpoint: eval-<checkpoint>.json in its run folder; with --weights: none)")
+    Path report;
 
     @Override
     public void run() {
@@ -97,7 +99,12 @@ final class EvalCommand implements Runnable {
             int crop = 256;
             Interpolation interpolationMode = Interpolation.BILINEAR;
             if (source.checkpoint != null) {
-                Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
+                Path checkpointDir = CheckpointStore.resolve(source.checkpoint);
+                Checkpoint.Contents c = Checkpoint.read(checkpointDir, manager);
+                if (report == null) { // beside the run's metrics, not in whatever folder eval was started from
+                    report = checkpointDir.toAbsolutePath().getParent().resolveSibling("eval-"
+                            + checkpointDir.getFileName() + ".json");
+                }
                 TrainConfig cfg = c.config();
                 numClasses = cfg.model().numClasses();
                 // a checkpoint knows its model: a different --variant or --classes is a mistake, not an override
@@ -146,31 +153,35 @@ final class EvalCommand implements Runnable {
         }
     }
 
-    private static void printTable(Evaluator.Result r) {
+    private void printTable(Evaluator.Result r) {
         System.out.printf(Locale.ROOT, "%-8s %8s %8s %8s %10s%n", "weights", "top-1", "top-5", "images", "images/s");
         r.accuracy().forEach((name, a) -> System.out.printf(Locale.ROOT, "%-8s %8.2f %8.2f %8d %10.1f%n", name, a.top1(),
                 a.top5(), a.count(), r.imagesPerSecond()));
         if (r.skipped() > 0) {
-            System.out.println(r.skipped() + " unreadable image(s) skipped (listed in the report)");
+            System.out.println(r.skipped() + " unreadable image(s) skipped ("
+                    + (report != null ? "listed in the report)" : "give --report FILE to list them)"));
         }
     }
 
     private void writeReport(Evaluator.Result r, ImageFolder folder, Path split) {
-        JsonObject report = new JsonObject();
-        report.addProperty("data", split.toString());
-        report.addProperty("source", String.valueOf(source.checkpoint != null ? source.checkpoint : source.weights));
-        report.addProperty("images_per_second", r.imagesPerSecond());
-        report.addProperty("skipped", r.skipped());
+        if (report == null) {
+            return;
+        }
+        JsonObject json = new JsonObject();
+        json.addProperty("data", split.toString());
+        json.addProperty("source", String.valueOf(source.checkpoint != null ? source.checkpoint : source.weights));
+        json.addProperty("images_per_second", r.imagesPerSecond());
+        json.addProperty("skipped", r.skipped());
         JsonObject results = new JsonObject();
         for (Map.Entry<String, Accuracy> e : r.accuracy().entrySet()) {
             results.add(e.getKey(), e.getValue().toJson(folder.classes()));
         }
-        report.add("results", results);
+        json.add("results", results);
         try {
-            AtomicFiles.writeString(output, new GsonBuilder().setPrettyPrinting().create().toJson(report));
+            AtomicFiles.writeString(report, new GsonBuilder().setPrettyPrinting().create().toJson(json));
         } catch (IOException e) {
-            throw new UserError("cannot write " + output + ": " + e.getMessage(), 5);
+            throw new UserError("cannot write the report: " + IoFailures.describe(e), 5);
         }
-        System.out.println("report: " + output);
+        System.out.println("report: " + report);
     }
 }

@@ -180,7 +180,7 @@ class CommandLineTest {
     void evalEqualsTopOneAndTopFiveFromTheLogitsThemselves() throws Exception {
         Path report = tmp.resolve("report.json");
         Cli.Result r = Cli.run("eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS, "--variant", "xxs",
-                "--batch-size", "5", "--workers", "2", "--output", report.toString());
+                "--batch-size", "5", "--workers", "2", "--report", report.toString());
         assertEquals(0, r.exitCode(), r.err());
         JsonObject weights = JsonParser.parseString(Files.readString(report)).getAsJsonObject()
                 .getAsJsonObject("results").getAsJsonObject("weights");

@@ -96,7 +96,7 @@ class WeightsFormatsTest {
     private static JsonObject evalResults(Path weights) throws IOException {
         Path report = tmp.resolve("report-" + weights.getFileName() + ".json");
         Cli.Result r = Cli.run("eval", "--data", tmp.resolve("data").toString(), "--weights", weights.toString(),
-                "--variant", "xxs", "--workers", "1", "--output", report.toString());
+                "--variant", "xxs", "--workers", "1", "--report", report.toString());
         assertEquals(0, r.exitCode(), r.err());
         return JsonParser.parseString(Files.readString(report)).getAsJsonObject().getAsJsonObject("results");
     }
