@@ -1,7 +1,10 @@
 package mobilevit.launch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonParser;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -60,8 +63,18 @@ class FineTuneTest {
             assertEquals(800, ImageIO.read(run.resolve("plots").resolve(png).toFile()).getWidth(), png);
         }
 
+        // an edit to the run folder's config.yaml is not used, and the resume says so
+        Path configFile = run.resolve("config.yaml");
+        String written = Files.readString(configFile);
+        Matcher epochs = Pattern.compile("(?m)^  epochs: 1$").matcher(written);
+        assertTrue(epochs.find(), written);
+        Files.writeString(configFile, epochs.replaceFirst("  epochs: 5"));
         Cli.Result again = Cli.run(example.get(1));
         assertEquals(0, again.exitCode(), again.err());
+        assertTrue(again.err().contains("WARN  " + configFile + " differed from the configuration of e0001-i000000 in"
+                + " [train.epochs]: edits to it are not used (it is rewritten from --config and --set at every start);"
+                + " change a setting with --set KEY=VALUE"), again.err());
+        assertEquals(written, Files.readString(configFile), "rewritten from the command's configuration");
         assertTrue(again.err().contains("resuming from ") && again.err().contains("the run resumes from its checkpoint"
                 + " and ignores --init-weights " + demo.resolve("run")), again.err());
 
@@ -76,6 +89,17 @@ class FineTuneTest {
                 "--variant s does not match the checkpoint's model.variant xxs; leave --variant out with --checkpoint");
         Cli.run("eval", "--data", data, "--checkpoint", run.toString(), "--classes", "10").failsWithOneLine(2,
                 "--classes 10 does not match the checkpoint's model.num_classes 12; leave --classes out");
+
+        // without --report, the report goes into the checkpoint's run folder (not the current folder)
+        Cli.Result evaluated = Cli.run("eval", "--data", data, "--checkpoint", run.toString(), "--ema", "--workers", "1");
+        assertEquals(0, evaluated.exitCode(), evaluated.err());
+        String last = JsonParser.parseString(Files.readString(run.resolve("checkpoints/last.json"))).getAsJsonObject()
+                .get("checkpoint").getAsString();
+        Path report = run.toAbsolutePath().resolve("eval-" + last + ".json");
+        assertTrue(evaluated.out().contains("report: " + report), evaluated.out());
+        assertTrue(JsonParser.parseString(Files.readString(report)).getAsJsonObject().getAsJsonObject("results")
+                .has("ema"), report::toString);
+        assertFalse(Files.exists(Path.of("eval-report.json")), "nothing written into the current folder");
     }
 
     /** The synth, train and plot lines of the README's fine-tuning block, demo-output/ moved to the test's folder. */

@@ -70,6 +70,8 @@ public final class Trainer {
     private long stopAtStep = -1;
     private Path initWeights;
     private Cluster cluster = Cluster.SINGLE_PROCESS;
+    /** The run folder's config.yaml as it was found, before this run rewrote it (null if there was none). */
+    private String editedConfig;
 
     /**
      * @param output run folder (config, checkpoints, metrics); a run there is resumed
@@ -203,7 +205,9 @@ public final class Trainer {
         }
         if (writer()) {
             Files.createDirectories(output);
-            AtomicFiles.writeString(output.resolve("config.yaml"), cfg.toYaml());
+            Path configFile = output.resolve("config.yaml");
+            editedConfig = Files.isRegularFile(configFile) ? Files.readString(configFile) : null;
+            AtomicFiles.writeString(configFile, cfg.toYaml());
         }
         ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
         ImageFolder valSet = ImageFolder.open(root.resolve("val"));
@@ -431,11 +435,32 @@ public final class Trainer {
             LOG.warn("the configuration saved in {} cannot be read ({}); using the given one", c.dir(), e.getMessage());
             return;
         }
+        warnAboutEditedConfigFile(c, saved);
         List<String> changed = saved.differences(cfg);
         if (!changed.isEmpty()) {
             LOG.warn("resuming with a configuration that differs from the checkpoint's in {}; the run will not"
                     + " continue exactly as it would have", changed);
         }
+    }
+
+    /**
+     * The run folder's config.yaml is what the run was started with, rewritten at every start from
+     * --config and --set: an edit to it is not used, and is lost. Says so when the file differed
+     * from the checkpoint's copy.
+     */
+    private void warnAboutEditedConfigFile(Checkpoint.Contents c, TrainConfig saved) {
+        if (editedConfig == null || editedConfig.equals(c.configYaml())) {
+            return;
+        }
+        String keys;
+        try {
+            keys = " in " + saved.differences(TrainConfig.fromYaml(editedConfig));
+        } catch (RuntimeException e) {
+            keys = "";
+        }
+        LOG.warn("{} differed from the configuration of {}{}: edits to it are not used (it is rewritten from --config"
+                + " and --set at every start); change a setting with --set KEY=VALUE", output.resolve("config.yaml"),
+                c.dir().getFileName(), keys);
     }
 
     private Path save(CheckpointStore store, RunState state, TrainStep step, EpochMetrics metrics, boolean best)
