@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.BadImages;
+import mobilevit.trainer.RunPlots;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -503,7 +504,8 @@ class FaultInjectionTest {
         Matcher failed = Pattern.compile("checkpoint \\S*/checkpoints/(e\\d{4,}-i\\d{6,})").matcher(error);
         assertTrue(failed.find(), "the message names the checkpoint it could not write: " + error);
         assertTrue(RunFiles.order(failed.group(1)) > RunFiles.order(kept), error);
-        assertTrue(error.contains("File too large") && error.contains("the previous checkpoint is intact"), error);
+        assertTrue(error.contains("(file too large)") && error.endsWith("; the previous checkpoint "
+                + RunFiles.checkpointsDir(run).resolve(kept) + " is intact"), error);
         for (String n : RunFiles.checkpoints(run)) {
             assertNull(RunFiles.verify(RunFiles.checkpointsDir(run).resolve(n)));
         }
@@ -511,7 +513,7 @@ class FaultInjectionTest {
 
         Path report = tmp.resolve("disk-full-eval.json");
         Cli.Result eval = cli.run(RUN_TIMEOUT_S, "eval", "--data", data.toString(), "--checkpoint", run.toString(),
-                "--output", report.toString());
+                "--report", report.toString());
         assertEquals(0, eval.exitCode(), eval::describe);
         JsonObject results = JsonParser.parseString(Files.readString(report)).getAsJsonObject()
                 .getAsJsonObject("results");
@@ -646,7 +648,7 @@ class FaultInjectionTest {
         d.inflict(victim);
 
         Cli.Result eval = cli.run(RUN_TIMEOUT_S, "eval", "--data", data.toString(), "--checkpoint",
-                victim.toString(), "--output", tmp.resolve("unused.json").toString());
+                victim.toString(), "--report", tmp.resolve("unused.json").toString());
         assertEquals(4, eval.exitCode(), eval::describe);
         assertOneErrorLineLast(eval);
         String refusal = eval.errorLines().get(0);
@@ -686,7 +688,7 @@ class FaultInjectionTest {
                 .count(), t::describe);
         assertEquals(hashes, RunFiles.hashTree(RunFiles.checkpointsDir(run)), "nothing was overwritten");
         Cli.Result eval = cli.run(RUN_TIMEOUT_S, "eval", "--data", data.toString(), "--checkpoint", run.toString(),
-                "--output", tmp.resolve("unused.json").toString());
+                "--report", tmp.resolve("unused.json").toString());
         assertEquals(4, eval.exitCode(), eval::describe);
         assertOneErrorLineLast(eval);
         assertTrue(eval.errorLines().get(0).contains("model.safetensors"), eval::describe);
@@ -738,7 +740,7 @@ class FaultInjectionTest {
         }
         assertEquals(List.of(), RunFiles.leftovers(run));
         Cli.Result eval = cli.run(RUN_TIMEOUT_S, "eval", "--data", data.toString(), "--checkpoint", run.toString(),
-                "--output", tmp.resolve("nan-eval.json").toString());
+                "--report", tmp.resolve("nan-eval.json").toString());
         assertEquals(0, eval.exitCode(), eval::describe);
         TABLE.add("NaN/inf loss or gradient (optim.lr=1e6)", 1, 0, 1, 0, "exit 3 at step " + failedStep + "; " + last
                 + " byte-identical, finite, loads in eval");
@@ -804,7 +806,7 @@ class FaultInjectionTest {
 
         Path report = tmp.resolve("corpus-eval.json");
         Cli.Result e = cli.run(RUN_TIMEOUT_S, "eval", "--data", corpus.toString(), "--checkpoint", run.toString(),
-                "--output", report.toString());
+                "--report", report.toString());
         assertEquals(0, e.exitCode(), e::describe);
         assertNoStackTrace(e);
         JsonObject json = JsonParser.parseString(Files.readString(report)).getAsJsonObject();
@@ -882,6 +884,60 @@ class FaultInjectionTest {
         assertTrue(cases.size() >= 10);
         TABLE.add("bad configurations (" + cases.size() + " kinds)", cases.size(), 0, cases.size(), 0,
                 "exit 2, exactly one line on stderr, no stack trace");
+    }
+
+    /**
+     * SIGTERM (as SIGINT: the same hook) right after an epoch's last step, while it validates,
+     * saves and draws its plots: the run ends with the same saved-and-resume line as a stop during
+     * a step, and the resumed run equals the reference.
+     */
+    @Test
+    @Order(9)
+    void aSignalDuringValidationSavesTheEpochAndTheResumedRunEqualsTheUninterruptedOne() throws Exception {
+        Path run = tmp.resolve("signal-in-validation");
+        Cli.Child child = cli.start(train(run));
+        Cli.Line lastStep = null;
+        long deadline = System.nanoTime() + RUN_TIMEOUT_S * 1_000_000_000L;
+        while (lastStep == null && child.isAlive() && System.nanoTime() < deadline) {
+            lastStep = child.findStderr(l -> l.contains("epoch 1/2") && l.contains("iter 6/6"));
+            Thread.sleep(1);
+        }
+        assertNotNull(lastStep, "the first epoch's last step");
+        long signalled = System.nanoTime();
+        child.terminate();
+        Cli.Result r = child.awaitExit(120);
+        assertEquals(143, r.exitCode(), r::describe);
+        assertEquals(List.of(), r.errorLines(), r::describe);
+        assertTrue(r.stderrText().contains("stopped after epoch 1; resume with the same command"), r::describe);
+        Cli.Line done = r.stderr().stream().filter(l -> EPOCH_DONE.matcher(l.text()).find()).findFirst().orElseThrow();
+        String landed = signalled < done.nanos() ? "during validation" : "after validation (saving or plotting)";
+        assertEquals("e0001-i000000", RunFiles.pointer(run, "last.json"));
+        for (String plot : RunPlots.FILES) {
+            assertTrue(Files.size(run.resolve("plots").resolve(plot)) > 0, () -> "the epoch's plot " + plot);
+        }
+        Cli.Result resumed = cli.run(RUN_TIMEOUT_S, train(run));
+        assertEquals(0, resumed.exitCode(), resumed::describe);
+        assertResumedFrom(resumed, "e0001-i000000");
+        assertEqualsReference(run);
+        TABLE.add("SIGTERM/SIGINT at an epoch's end", 1, 1, 0, 0, "landed " + landed + "; exit 143, 'stopped after"
+                + " epoch 1', plots drawn; resumed run = reference");
+    }
+
+    /** A Java heap too small for an image: one line naming MOBILEVIT_JAVA_OPTS=-Xmx, no stack trace. */
+    @Test
+    @Order(10)
+    void runningOutOfHeapIsOneLineNamingTheSetting() throws Exception {
+        Path png = Files.write(tmp.resolve("9000x9000.png"), BadImages.blackPng(9000, 9000));
+        Path weights = RunFiles.checkpointsDir(reference).resolve("e0002-i000000").resolve("ema.safetensors");
+        Cli.Result r = cli.startWithHeap("128m", "predict", "--weights", weights.toString(), "--variant", "xxs",
+                "--classes", "3", png.toString()).awaitExit(RUN_TIMEOUT_S);
+        assertEquals(1, r.exitCode(), r::describe);
+        assertOneErrorLineLast(r);
+        String line = r.errorLines().get(0);
+        assertTrue(line.startsWith("error: out of memory (Java heap space) with a Java heap of at most")
+                && line.contains("MOBILEVIT_JAVA_OPTS=-Xmx"), line);
+        TABLE.add("Java heap too small (predict, -Xmx128m, 9000x9000 PNG)", 1, 0, 1, 0,
+                "exit 1, one line naming MOBILEVIT_JAVA_OPTS=-Xmx");
     }
 
     // ------------------------------------------------------------------------------------------------
