@@ -30,6 +30,7 @@ public final class ImageFolder {
 
     private final Path root;
     private final FolderIndex index;
+    private DataFingerprint fingerprint;
 
     private ImageFolder(Path root, FolderIndex index) {
         this.root = root;
@@ -120,6 +121,14 @@ public final class ImageFolder {
     /** Class names (wnids) in label order. */
     public List<String> classes() {
         return index.classes;
+    }
+
+    /** The split's classes, images per class and paths hash, computed once from the index. */
+    public synchronized DataFingerprint fingerprint() {
+        if (fingerprint == null) {
+            fingerprint = DataFingerprint.of(index);
+        }
+        return fingerprint;
     }
 
     /** The file of sample {@code i}. */

@@ -18,6 +18,7 @@ import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
+import mobilevit.trainer.ClassNames;
 import mobilevit.trainer.TrainConfig;
 
 import picocli.CommandLine.ArgGroup;
@@ -28,6 +29,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -107,15 +109,8 @@ final class EvalCommand implements Runnable {
                 }
                 TrainConfig cfg = c.config();
                 numClasses = cfg.model().numClasses();
-                // a checkpoint knows its model: a different --variant or --classes is a mistake, not an override
-                if (variant != null && Args.choice(Variant::parse, variant) != cfg.model().variant()) {
-                    throw new UserError("--variant " + variant + " does not match the checkpoint's model.variant "
-                            + cfg.model().variant().id() + "; leave --variant out with --checkpoint");
-                }
-                if (classes != null && classes != numClasses) {
-                    throw new UserError("--classes " + classes + " does not match the checkpoint's model.num_classes "
-                            + numClasses + "; leave --classes out with --checkpoint");
-                }
+                Args.sameAsCheckpoint(variant, classes, cfg.model());
+                checkClasses(c, folder, split);
                 resize = cfg.eval().resize();
                 crop = cfg.eval().crop();
                 interpolationMode = cfg.data().interpolation();
@@ -151,6 +146,20 @@ final class EvalCommand implements Runnable {
             printTable(result);
             writeReport(result, folder, split);
         }
+    }
+
+    /** The folder's classes must be the checkpoint's (or its first ones): labels are the folders' sorted positions. */
+    private static void checkClasses(Checkpoint.Contents c, ImageFolder folder, Path split) {
+        List<String> trained = c.classNames().orElse(null);
+        if (trained == null) {
+            return; // written before checkpoints kept their classes
+        }
+        List<String> here = folder.classes();
+        ClassNames.firstDifference(trained.subList(0, Math.min(trained.size(), here.size())), "the checkpoint", here,
+                split.toString()).ifPresent(difference -> {
+                    throw new UserError(split + " does not have the classes the checkpoint " + c.dir()
+                            + " was trained on: " + difference + "; evaluate it on a folder of its classes");
+                });
     }
 
     private void printTable(Evaluator.Result r) {

@@ -4,6 +4,7 @@ import ai.djl.MalformedModelException;
 import ai.djl.inference.Predictor;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
@@ -16,7 +17,11 @@ import mobilevit.data.UnreadableImageException;
 import mobilevit.evaluation.ImageClassifier;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsMismatchException;
+import mobilevit.trainer.Checkpoint;
+import mobilevit.trainer.CheckpointStore;
+import mobilevit.trainer.TrainConfig;
 
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,40 +32,53 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
 
-/** {@code predict}: the top-5 classes of images, with ImageNet names, through {@link ImageClassifier}. */
+/**
+ * {@code predict}: the top-5 classes of images through {@link ImageClassifier}, named by ImageNet's
+ * labels (a 1000-class head) or by the classes a checkpoint was trained on.
+ */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Print the top-5 classes of each image (eval transform: shorter side 288, centre crop 256).")
+        description = "Print the top-5 classes of each image (eval transform: shorter side 288, centre crop 256;"
+                + " a checkpoint's own eval.resize and eval.crop).")
 final class PredictCommand implements Runnable {
 
-    @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names)")
-    Path weights;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
 
-    @Option(names = "--variant", required = true, description = "xxs, xs or s")
+    static final class Source {
+        @Option(names = "--checkpoint", required = true,
+                description = "a checkpoint, a run folder or its checkpoints/: its EMA weights, model and class names")
+        Path checkpoint;
+
+        @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names)")
+        Path weights;
+    }
+
+    @Option(names = "--variant", description = "xxs, xs or s (required with --weights)")
     String variant;
 
-    @Option(names = "--classes", defaultValue = "1000", description = "classes of the head (default ${DEFAULT-VALUE})")
-    int classes;
+    @Option(names = "--classes", description = "classes of the head (with --weights; default 1000)")
+    Integer classes;
 
     @Option(names = "--top", defaultValue = "5", description = "classes shown per image (default ${DEFAULT-VALUE})")
     int top;
 
-    @Option(names = "--interpolation", defaultValue = "bilinear", description = "bilinear or bilinear-antialias")
+    @Option(names = "--interpolation",
+            description = "bilinear or bilinear-antialias (default bilinear, or the checkpoint's data.interpolation)")
     String interpolation;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files")
     List<Path> images;
 
+    /** What is loaded: a weights file of a model, the name of each of its outputs, and the transform. */
+    private record Model(Path weights, Variant variant, List<String> labels, EvalTransform transform) {}
+
     @Override
     public void run() {
-        Args.positive("--classes", classes);
         Args.positive("--top", top);
-        EvalTransform transform = new EvalTransform(288, 256, Args.choice(Interpolation::parse, interpolation));
-        // ImageNet's "wnid name" labels for a 1000-class head, else the class index
-        List<String> labels = classes == 1000 ? ImageNetClasses.labels()
-                : IntStream.range(0, classes).mapToObj(c -> "class " + c).toList();
-        int k = Math.min(top, classes);
-        try (ZooModel<Image, Classifications> model = ImageClassifier.criteria(Args.existingFile("weights file",
-                weights), Args.choice(Variant::parse, variant), labels, k, transform).loadModel();
+        Model m = source.checkpoint != null ? fromCheckpoint() : fromWeights();
+        int k = Math.min(top, m.labels.size());
+        try (ZooModel<Image, Classifications> model = ImageClassifier.criteria(m.weights, m.variant, m.labels, k,
+                m.transform).loadModel();
                 Predictor<Image, Classifications> predictor = model.newPredictor()) {
             for (Path image : images) {
                 Classifications result = predictor.predict(read(image));
@@ -81,6 +99,44 @@ final class PredictCommand implements Runnable {
         } catch (ModelNotFoundException | MalformedModelException | IOException e) {
             throw new IllegalStateException("cannot set up the model: " + e.getMessage(), e);
         }
+    }
+
+    private Model fromWeights() {
+        if (variant == null) {
+            throw new UserError("--variant is required with --weights");
+        }
+        int numClasses = classes == null ? 1000 : classes;
+        Args.positive("--classes", numClasses);
+        return new Model(Args.existingFile("weights file", source.weights), Args.choice(Variant::parse, variant),
+                labels(numClasses, List.of()), new EvalTransform(288, 256, Args.choice(Interpolation::parse,
+                        interpolation == null ? "bilinear" : interpolation)));
+    }
+
+    /** The checkpoint's EMA weights, model, class names and evaluation transform. */
+    private Model fromCheckpoint() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
+            TrainConfig cfg = c.config();
+            Args.sameAsCheckpoint(variant, classes, cfg.model());
+            Interpolation mode = interpolation == null ? cfg.data().interpolation()
+                    : Args.choice(Interpolation::parse, interpolation);
+            return new Model(c.weightsFile(Checkpoint.Weights.EMA), cfg.model().variant(),
+                    labels(cfg.model().numClasses(), c.classNames().orElse(List.of())),
+                    new EvalTransform(cfg.eval().resize(), cfg.eval().crop(), mode));
+        }
+    }
+
+    /**
+     * The label of each output: its name ("wnid name" for an ImageNet wnid), "class N" where
+     * {@code names} has none; ImageNet's labels for a 1000-class head without names.
+     */
+    private static List<String> labels(int numClasses, List<String> names) {
+        if (names.isEmpty() && numClasses == 1000) {
+            return ImageNetClasses.labels();
+        }
+        return IntStream.range(0, numClasses).mapToObj(c -> c >= names.size() ? "class " + c
+                : ImageNetClasses.synonyms(names.get(c)) == null ? names.get(c)
+                : names.get(c) + " " + ImageNetClasses.name(names.get(c))).toList();
     }
 
     private static Image read(Path image) {

@@ -24,6 +24,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One checkpoint: a folder with the raw and EMA weights and the optimizer moments (safetensors),
@@ -62,6 +63,20 @@ public final class Checkpoint {
         public void loadWeights(MobileViT model, Weights which) {
             boolean ema = which == Weights.EMA;
             StateDict.load(model, ema ? ema() : raw(), dir.resolve(ema ? EMA : RAW).toString());
+        }
+
+        /** The names of the classes it was trained on, in label order; empty when it was written before they were kept. */
+        public Optional<List<String>> classNames() {
+            try {
+                return TrainData.classes(state);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptCheckpointException(dir + ": " + e.getMessage());
+            }
+        }
+
+        /** The file of the raw or the EMA weights (what {@code predict --checkpoint} loads). */
+        public Path weightsFile(Weights which) {
+            return dir.resolve(which == Weights.EMA ? EMA : RAW);
         }
 
         /** The run's configuration, as the checkpoint saved it. */

@@ -132,6 +132,12 @@ final class ConfigBinder {
         if (type == List.class) {
             return numbers(key, v);
         }
+        if (type == boolean.class) {
+            if (v instanceof Boolean b) {
+                return b;
+            }
+            throw bad(key, v, "true or false");
+        }
         if (type == String.class) {
             return text(key, v);
         }

@@ -18,7 +18,9 @@ public record DataSection(
         RandomResizedCrop.Variant randomCrop,
         @ConfigKey(byDefault = "" + PixelLimit.DEFAULT_MAX_PIXELS, min = 1, max = PixelLimit.LARGEST,
                 doc = "an image whose header claims more pixels is skipped (PIL's limit)")
-        long maxImagePixels) {
+        long maxImagePixels,
+        @ConfigKey(byDefault = "false", doc = "resume a checkpoint even when the training classes differ from its own")
+        boolean allowChangedData) {
 
     /** The bound on the pixels an image may claim ({@link #maxImagePixels}). */
     public PixelLimit pixelLimit() {

@@ -34,7 +34,7 @@ public record TrainConfig(ModelSection model, DataSection data, SamplerSection s
 
     /** Keys that change where a run goes (not how it is monitored or how fast it loads data). */
     private static final List<String> OPERATIONAL = List.of("data.root", "data.workers", "data.prefetch",
-            "train.checkpoint_every", "train.keep_checkpoints", "train.log_every", "train.threads",
+            "data.allow_changed_data", "train.checkpoint_every", "train.keep_checkpoints", "train.log_every", "train.threads",
             "eval.batch_size");
 
     public TrainConfig {

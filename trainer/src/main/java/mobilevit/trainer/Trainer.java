@@ -144,7 +144,7 @@ public final class Trainer {
                         .optEma(train.emaMomentum()).optAccumulation(train.accumFreq()).optCluster(cluster)
                         .optPrecision(train.precision()).optMemoryFormat(train.memoryFormat()).build()) {
             EpochMetrics metrics = new EpochMetrics();
-            Optional<RunState> resumed = restore(setup.store, step, metrics);
+            Optional<RunState> resumed = restore(setup, step, metrics);
             if (resumed.isEmpty() && initWeights != null) {
                 InitWeights.apply(initWeights, step.replicas().master(), step.ema().model());
                 step.replicas().broadcast();
@@ -182,7 +182,7 @@ public final class Trainer {
                 }
                 boolean best = validate(setup, validation, step, state, progress, metrics);
                 state.nextEpoch();
-                last = save(setup.store, state, step, metrics, best);
+                last = save(setup, state, step, metrics, best);
                 writeMetrics(metrics);
                 if (writer()) {
                     RunPlots.write(output, output.resolve("plots"));
@@ -271,7 +271,7 @@ public final class Trainer {
                     boolean stop = cluster.any(stopRequested.get()) || state.step == stopAtStep;
                     int every = cfg.train().checkpointEvery();
                     if (stop || (every > 0 && updated && state.step % every == 0)) {
-                        Path saved = save(setup.store, state, step, metrics, false);
+                        Path saved = save(setup, state, step, metrics, false);
                         if (stop) {
                             return Optional.of(saved);
                         }
@@ -351,8 +351,9 @@ public final class Trainer {
     }
 
     /** Restores the latest intact checkpoint (of {@code resumeFrom} or the run folder), if there is one. */
-    private Optional<RunState> restore(CheckpointStore store, TrainStep step, EpochMetrics metrics)
+    private Optional<RunState> restore(Setup setup, TrainStep step, EpochMetrics metrics)
             throws IOException {
+        CheckpointStore store = setup.store;
         try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
             Optional<Checkpoint.Contents> found;
             if (resumeFrom != null) {
@@ -370,6 +371,8 @@ public final class Trainer {
             Checkpoint.Contents c = found.get();
             warnAboutConfigChanges(c);
             try {
+                TrainData.check(c.dir(), c.state(), setup.trainSet.fingerprint(), dataRoot().resolve("train"),
+                        cfg.data().allowChangedData());
                 ReplicaGroup replicas = step.replicas();
                 c.loadWeights(replicas.master(), Checkpoint.Weights.RAW);
                 c.loadWeights(step.ema().model(), Checkpoint.Weights.EMA);
@@ -463,8 +466,9 @@ public final class Trainer {
                 c.dir().getFileName(), keys);
     }
 
-    private Path save(CheckpointStore store, RunState state, TrainStep step, EpochMetrics metrics, boolean best)
+    private Path save(Setup setup, RunState state, TrainStep step, EpochMetrics metrics, boolean best)
             throws IOException {
+        CheckpointStore store = setup.store;
         if (!writer()) {
             return store.dir().resolve(CheckpointStore.name(state.epoch, state.iteration));
         }
@@ -476,6 +480,7 @@ public final class Trainer {
             json.addProperty("replicas", step.replicas().globalSize());
             json.addProperty("accum_freq", cfg.train().accumFreq());
             json.add("metrics", metrics.toJson());
+            TrainData.record(json, setup.trainSet.fingerprint());
             if (step.lossScaler() != null) {
                 json.add(LOSS_SCALER, step.lossScaler().toJson());
             }

@@ -1,6 +1,7 @@
 package mobilevit.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -92,6 +93,12 @@ class ConfigBinderTest {
         assertEquals(new PixelLimit(1000), TrainConfig.defaults().with("data.max_image_pixels=1000").data().pixelLimit());
     }
 
+    @Test
+    void changedDataIsRefusedUnlessAllowed() {
+        assertFalse(TrainConfig.defaults().data().allowChangedData());
+        assertTrue(TrainConfig.defaults().with("data.allow_changed_data=true").data().allowChangedData());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "model.variant=m              | model.variant must be one of xxs, xs, s, got 'm'",
@@ -107,6 +114,7 @@ class ConfigBinderTest {
         "model.classifier_dropout=1   | model.classifier_dropout must be in [0, 1), got 1",
         "train.ema_momentum=1.5       | train.ema_momentum must be in [4.9E-324, 1], got 1.5",
         "data.max_image_pixels=0      | data.max_image_pixels must be in [1, 715827882], got 0",
+        "data.allow_changed_data=1    | data.allow_changed_data must be true or false, got 1",
         "optim.beta=1                 | --set: unknown key optim.beta (known in this section: optim.lr, optim.weight_decay, optim.betas, optim.eps)",
         "trainer.epochs=1             | --set: unknown key trainer.epochs (sections: model, data, sampler, train, optim, schedule, eval)",
     })
