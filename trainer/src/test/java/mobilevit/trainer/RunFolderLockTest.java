@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import mobilevit.data.SyntheticImageNet;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,6 +63,26 @@ class RunFolderLockTest {
         try (taken) {
             assertEquals(List.of("refused: " + refusal(run, ProcessHandle.current().pid())), tryInAnotherProcess(run));
         }
+    }
+
+    /** A trainer refused for a locked folder writes no config.yaml and deletes no leftover there. */
+    @Test
+    void aTrainerInALockedFolderIsRefusedAndTouchesNothing() throws Exception {
+        Path data = tmp.resolve("data");
+        SyntheticImageNet.generate(data, 3, 2, 1, 5);
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        Files.writeString(run.resolve("config.yaml"), "the holder's\n");
+        Path leftover = Files.writeString(run.resolve(".metrics.csv.123.tmp"), "the holder's write in progress\n");
+        TrainConfig cfg = TrainConfig.load(Path.of(System.getProperty("fixtures.dir", "../fixtures"))
+                .resolveSibling("configs").resolve("demo.yaml"), List.of("data.root='" + data + "'",
+                "model.num_classes=3"));
+        RunFolderLock held = RunFolderLock.acquire(run);
+        try (held) {
+            ConfigException e = assertThrows(ConfigException.class, () -> new Trainer(cfg, run, null).run());
+            assertEquals(refusal(run, ProcessHandle.current().pid()), e.getMessage());
+        }
+        assertEquals("the holder's\n", Files.readString(run.resolve("config.yaml")));
+        assertTrue(Files.exists(leftover), "the startup cleanup waits for the lock");
     }
 
     private static String refusal(Path run, long pid) {
