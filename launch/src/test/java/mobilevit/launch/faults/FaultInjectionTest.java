@@ -47,9 +47,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Fault injection against the real command line: {@code train} and {@code eval} run as separate
  * JVMs on a small generated dataset, and are killed, starved of disk, fed damaged checkpoints, an
- * exploding learning rate, broken images and bad configurations. Every run either recovers, ending
- * bit for bit where an uninterrupted run ends, or is refused with one line and its exit code; no
- * file is ever lost or corrupted. The suite prints a table of what it injected.
+ * exploding learning rate, broken images, bad configurations and a second train in their run
+ * folder. Every run either recovers, ending bit for bit where an uninterrupted run ends, or is
+ * refused with one line and its exit code; no file is ever lost or corrupted. The suite prints a
+ * table of what it injected.
  */
 @Tag("faults")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -882,6 +883,45 @@ class FaultInjectionTest {
         assertTrue(cases.size() >= 10);
         TABLE.add("bad configurations (" + cases.size() + " kinds)", cases.size(), 0, cases.size(), 0,
                 "exit 2, exactly one line on stderr, no stack trace");
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // 6. Two trainers in one run folder
+
+    @Test
+    @Order(9)
+    void aSecondTrainInARunningRunFolderIsRefusedNamingTheFirstAndTouchesNothing() throws Exception {
+        Path run = tmp.resolve("two-trainers");
+        Cli.Child first = cli.start(train(run));
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (first.isAlive() && first.findStderr(s -> ITER.matcher(s).find()) == null
+                && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        assertTrue(first.isAlive(), "the first train is running its steps");
+        long started = System.nanoTime();
+        Cli.Result second = cli.run(RUN_TIMEOUT_S, train(run, "--set", "train.seed=1"));
+        long refused = System.nanoTime();
+        boolean firstStillRunning = first.isAlive();
+        Cli.Result end = first.awaitExit(RUN_TIMEOUT_S);
+        System.out.printf(Locale.ROOT, "[faults] two trainers: the second was refused %.1f s after its start, the"
+                + " first finished %.1f s later%n", (refused - started) / 1e9,
+                (end.stderr().get(end.stderr().size() - 1).nanos() - refused) / 1e9);
+
+        assertTrue(firstStillRunning, "the second train ended while the first still ran");
+        assertEquals(2, second.exitCode(), second::describe);
+        assertEquals(List.of("error: run folder " + run + " is in use by another train (PID " + first.pid()
+                + "); wait for it or give another --output"), second.stderrLines(), second::describe);
+        assertEquals(0, end.exitCode(), end::describe);
+        assertResumedFrom(end, null);
+        assertEqualsReference(run);
+        assertEquals(Files.readString(reference.resolve("config.yaml")), Files.readString(run.resolve("config.yaml")),
+                "config.yaml is the first's (the second's has train.seed: 1)");
+        assertEquals(Files.readAllLines(reference.resolve("log.jsonl")).size(),
+                Files.readAllLines(run.resolve("log.jsonl")).size(), "log.jsonl holds the first's lines only");
+        assertEquals(first.pid() + "\n", Files.readString(run.resolve(RunFiles.LOCK)), "the lock file names the first");
+        TABLE.add("a second train in a running run folder", 1, 1, 1, 0, "second: exit 2, one line naming the"
+                + " first's PID; first: exit 0, = reference (config.yaml and log.jsonl its own)");
     }
 
     // ------------------------------------------------------------------------------------------------
