@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  *
  * <p>Across processes ({@link #cluster}): each process trains its replicas on its shards of every
  * batch (the sampler's table is that of all replicas together), every process validates and
- * restores alike, and rank 0 alone writes the run folder (config, checkpoints, metrics, log).
+ * restores alike, and rank 0 alone locks and writes the run folder (config, checkpoints, metrics,
+ * log).
  */
 public final class Trainer {
 
@@ -119,7 +120,7 @@ public final class Trainer {
     /** What a run works with, set up once. */
     private record Setup(ImageFolder trainSet, ImageFolder valSet, MultiScaleSampler sampler,
             TrainTransform augmentation, MobileViT.Builder model, List<Device> devices,
-            LearningRate schedule, long totalSteps, CheckpointStore store) {}
+            LearningRate schedule, long totalSteps, CheckpointStore store, RunFolderLock lock) {}
 
     /**
      * Trains until the last epoch (or a stop request), resuming from the latest intact checkpoint.
@@ -132,7 +133,8 @@ public final class Trainer {
         DataSection data = cfg.data();
         TrainSection train = cfg.train();
         OptimSection optim = cfg.optim();
-        try (TrainLoader loader = new TrainLoader(setup.trainSet, setup.sampler, setup.augmentation, data.workers(),
+        try (setup.lock; // null on ranks other than 0
+                TrainLoader loader = new TrainLoader(setup.trainSet, setup.sampler, setup.augmentation, data.workers(),
                         data.prefetch(), train.seed()).skippedListFolder(writer() ? output : null)
                         .localShards(cluster.rank() * localReplicas, localReplicas);
                 EvalLoader validation = new EvalLoader(setup.valSet, new EvalTransform(cfg.eval().resize(),
@@ -203,12 +205,6 @@ public final class Trainer {
         if (cfg.train().threads() > 0) {
             JniUtils.setNumThreads(cfg.train().threads());
         }
-        if (writer()) {
-            Files.createDirectories(output);
-            Path configFile = output.resolve("config.yaml");
-            editedConfig = Files.isRegularFile(configFile) ? Files.readString(configFile) : null;
-            AtomicFiles.writeString(configFile, cfg.toYaml());
-        }
         ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
         ImageFolder valSet = ImageFolder.open(root.resolve("val"));
         checkClasses(trainSet, valSet);
@@ -221,12 +217,31 @@ public final class Trainer {
         LearningRate schedule = new LearningRate(cfg.optim().lr(), s.minLr(), s.warmupInitLr(), s.warmupIterations(),
                 s.mode(), cfg.train().epochs(), totalSteps - 1);
         CheckpointStore store = new CheckpointStore(output, cfg.train().keepCheckpoints());
-        int leftovers = writer() ? store.removeLeftovers() + Leftovers.remove(output, RUN_LEFTOVER)
-                + RunPlots.removeLeftovers(output.resolve("plots")) : 0;
-        if (leftovers > 0) {
-            LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
+        RunFolderLock lock = writer() ? claimRunFolder(store) : null;
+        return new Setup(trainSet, valSet, sampler, augmentation, model, devices, schedule, totalSteps, store, lock);
+    }
+
+    /**
+     * Creates and locks the run folder, then writes its config.yaml and deletes what interrupted
+     * runs left: nothing in the folder is touched before the lock is held (rank 0 only).
+     */
+    private RunFolderLock claimRunFolder(CheckpointStore store) throws IOException {
+        Files.createDirectories(output);
+        RunFolderLock lock = RunFolderLock.acquire(output);
+        try {
+            Path configFile = output.resolve("config.yaml");
+            editedConfig = Files.isRegularFile(configFile) ? Files.readString(configFile) : null;
+            AtomicFiles.writeString(configFile, cfg.toYaml());
+            int leftovers = store.removeLeftovers() + Leftovers.remove(output, RUN_LEFTOVER)
+                    + RunPlots.removeLeftovers(output.resolve("plots"));
+            if (leftovers > 0) {
+                LOG.info("removed {} temporary file(s) or folder(s) left by an interrupted run", leftovers);
+            }
+            return lock;
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
         }
-        return new Setup(trainSet, valSet, sampler, augmentation, model, devices, schedule, totalSteps, store);
     }
 
     /**

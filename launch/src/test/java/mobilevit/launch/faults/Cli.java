@@ -182,6 +182,23 @@ final class Cli {
             process.toHandle().destroy();
         }
 
+        /** Sends {@code kill -NAME}: STOP holds the process still (its locks too), CONT lets it go on. */
+        void signal(String name) {
+            try {
+                Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true)
+                        .start();
+                String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (kill.waitFor() != 0) {
+                    throw new AssertionError("kill -" + name + " " + pid() + " failed: " + out);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+
         /** Waits for the end (killing the process after {@code timeoutSeconds}) and collects its output. */
         Result awaitExit(long timeoutSeconds) {
             try {

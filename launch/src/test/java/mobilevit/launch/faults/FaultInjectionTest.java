@@ -48,9 +48,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Fault injection against the real command line: {@code train} and {@code eval} run as separate
  * JVMs on a small generated dataset, and are killed, starved of disk, fed damaged checkpoints, an
- * exploding learning rate, broken images and bad configurations. Every run either recovers, ending
- * bit for bit where an uninterrupted run ends, or is refused with one line and its exit code; no
- * file is ever lost or corrupted. The suite prints a table of what it injected.
+ * exploding learning rate, broken images, bad configurations and a second train in their run
+ * folder. Every run either recovers, ending bit for bit where an uninterrupted run ends, or is
+ * refused with one line and its exit code; no file is ever lost or corrupted. The suite prints a
+ * table of what it injected.
  */
 @Tag("faults")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -938,6 +939,48 @@ class FaultInjectionTest {
                 && line.contains("MOBILEVIT_JAVA_OPTS=-Xmx"), line);
         TABLE.add("Java heap too small (predict, -Xmx128m, 9000x9000 PNG)", 1, 0, 1, 0,
                 "exit 1, one line naming MOBILEVIT_JAVA_OPTS=-Xmx");
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // 6. Two trainers in one run folder
+
+    @Test
+    @Order(11)
+    void aSecondTrainInARunningRunFolderIsRefusedNamingTheFirstAndTouchesNothing() throws Exception {
+        Path run = tmp.resolve("two-trainers");
+        Cli.Child first = cli.start(train(run));
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (first.isAlive() && first.findStderr(s -> ITER.matcher(s).find()) == null
+                && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        assertTrue(first.isAlive(), "the first train is running its steps");
+        // held still until the second has ended, so that it cannot finish first on a fast machine
+        first.signal("STOP");
+        long started = System.nanoTime();
+        Cli.Result second;
+        try {
+            second = cli.run(RUN_TIMEOUT_S, train(run, "--set", "train.seed=1"));
+        } finally {
+            first.signal("CONT");
+        }
+        System.out.printf(Locale.ROOT, "[faults] two trainers: the second ended %.1f s after its start%n",
+                (System.nanoTime() - started) / 1e9);
+        Cli.Result end = first.awaitExit(RUN_TIMEOUT_S);
+
+        assertEquals(2, second.exitCode(), second::describe);
+        assertEquals(List.of("error: run folder " + run + " is in use by another train (PID " + first.pid()
+                + "); wait for it or give another --output"), second.stderrLines(), second::describe);
+        assertEquals(0, end.exitCode(), end::describe);
+        assertResumedFrom(end, null);
+        assertEqualsReference(run);
+        assertEquals(Files.readString(reference.resolve("config.yaml")), Files.readString(run.resolve("config.yaml")),
+                "config.yaml is the first's (the second's has train.seed: 1)");
+        assertEquals(Files.readAllLines(reference.resolve("log.jsonl")).size(),
+                Files.readAllLines(run.resolve("log.jsonl")).size(), "log.jsonl holds the first's lines only");
+        assertEquals(first.pid() + "\n", Files.readString(run.resolve(RunFiles.LOCK)), "the lock file names the first");
+        TABLE.add("a second train in a running run folder", 1, 1, 1, 0, "second: exit 2, one line naming the"
+                + " first's PID; first: exit 0, = reference (config.yaml and log.jsonl its own)");
     }
 
     // ------------------------------------------------------------------------------------------------

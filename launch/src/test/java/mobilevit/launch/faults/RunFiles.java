@@ -33,6 +33,8 @@ import java.util.stream.Stream;
  */
 final class RunFiles {
 
+    /** The run folder's lock file: it stays after a run, whose PID it holds. */
+    static final String LOCK = ".lock";
     static final Pattern CHECKPOINT = Pattern.compile("e(\\d{4,})-i(\\d{6,})");
     /** The five files a checkpoint's manifest must list. */
     static final List<String> CHECKPOINT_FILES = List.of("model.safetensors", "ema.safetensors",
@@ -147,11 +149,14 @@ final class RunFiles {
         return out;
     }
 
-    /** Hidden entries anywhere in a run folder: temporary files and folders of interrupted writes. */
+    /**
+     * Hidden entries anywhere in a run folder but its lock file: temporary files and folders of
+     * interrupted writes.
+     */
     static List<String> leftovers(Path run) {
         try (Stream<Path> s = Files.walk(run)) {
             // the outermost hidden entry of each leftover (not every file inside a hidden folder)
-            return s.filter(p -> !p.equals(run)).map(run::relativize)
+            return s.filter(p -> !p.equals(run) && !p.equals(run.resolve(LOCK))).map(run::relativize)
                     .filter(rel -> {
                         for (int i = 0; i < rel.getNameCount(); i++) {
                             if (rel.getName(i).toString().startsWith(".")) {
