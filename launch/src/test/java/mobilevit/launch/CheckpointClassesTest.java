@@ -63,7 +63,7 @@ class CheckpointClassesTest {
                 + SyntheticImageNet.className(1) + "' in the checkpoint and 's0001-x' in " + data.resolve("train")
                 + "; resume on the same data, or give --set data.allow_changed_data=true");
         assertEquals(metrics, Files.readString(run.resolve("metrics.csv")));
-        Cli.run("eval", "--data", data.toString(), "--checkpoint", run.toString(), "--output",
+        Cli.run("eval", "--data", data.toString(), "--checkpoint", run.toString(), "--report",
                 tmp.resolve("report.json").toString()).failsWithOneLine(2, data.resolve("val") + " does not have the"
                 + " classes the checkpoint " + checkpoint + " was trained on: class 1 is '" + SyntheticImageNet.className(1)
                 + "' in the checkpoint and 's0001-x' in " + data.resolve("val"));

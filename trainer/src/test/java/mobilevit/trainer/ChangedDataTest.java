@@ -99,7 +99,8 @@ class ChangedDataTest {
         assertEquals(2, e.exitCode());
         assertEquals(before, files(run));
         try (Stream<Path> written = Files.list(output)) {
-            assertEquals(List.of(output.resolve("config.yaml")), written.toList());
+            assertEquals(List.of(output.resolve(".lock"), output.resolve("config.yaml")), written.sorted().toList(),
+                    "the lock and config.yaml");
         }
     }
 
