@@ -91,7 +91,7 @@ final class TorchBaseline {
     /** Its configuration, to print beside its figures. */
     String configuration() {
         return "allocator " + allocator.name() + " (the faster in this run's probe step times: " + probe
-                + "), OPENBLAS_NUM_THREADS=1, " + threads + " intra-op thread(s)";
+                + "), OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY unset, " + threads + " intra-op thread(s)";
     }
 
     /** The configuration as name=value pairs for a benchmark's last line. */
@@ -109,6 +109,7 @@ final class TorchBaseline {
         Map<String, String> env = pb.environment();
         env.remove("LD_PRELOAD");
         env.remove("MALLOC_CONF");
+        env.remove("OMP_WAIT_POLICY"); // the launcher's; PyTorch runs with libgomp's default
         env.put("OPENBLAS_NUM_THREADS", "1");
         env.putAll(allocator.environment());
         try {

@@ -70,7 +70,7 @@ class TorchBaselineConfigurationTest {
         env = recordedEnvironment();
         assertEquals("unset", env.get("LD_PRELOAD"), "our LD_PRELOAD is not passed on");
         assertEquals("unset", env.get("MALLOC_CONF"), "our MALLOC_CONF is not passed on");
-        assertTrue(glibc.configuration().contains("OPENBLAS_NUM_THREADS=1, 2 intra-op thread(s)"), glibc.configuration());
+        assertTrue(glibc.configuration().contains("OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY unset, 2 intra-op thread(s)"), glibc.configuration());
     }
 
     @Test

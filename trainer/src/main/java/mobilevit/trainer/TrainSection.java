@@ -16,7 +16,7 @@ public record TrainSection(
         int accumFreq,
         @ConfigKey(byDefault = "gpu0-7", doc = "cpu, cpu:N (N replicas on the CPU), gpu0, gpu0-7, gpu0,2 or all")
         String devices,
-        @ConfigKey(byDefault = "0", min = 0, doc = "PyTorch intra-op threads (0: PyTorch's default)")
+        @ConfigKey(byDefault = "0", min = 0, doc = "PyTorch intra-op threads (0: cores - 1 over CPU replicas)")
         int threads,
         @ConfigKey(byDefault = "fp32", doc = "fp32, or fp16 (float16 compute with dynamic loss scaling)")
         Precision precision,

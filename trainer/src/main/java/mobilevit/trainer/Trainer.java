@@ -202,8 +202,14 @@ public final class Trainer {
     private Setup setUp() throws IOException {
         Path root = dataRoot();
         List<Device> devices = devices();
-        if (cfg.train().threads() > 0) {
-            JniUtils.setNumThreads(cfg.train().threads());
+        int cores = Runtime.getRuntime().availableProcessors();
+        int threads = intraOpThreads(devices, cores);
+        if (threads > 0) {
+            JniUtils.setNumThreads(threads);
+        }
+        if (threads > 0 && cfg.train().threads() == 0) {
+            LOG.info("{} PyTorch intra-op thread(s) per CPU replica (train.threads 0: of {} cores, one is left to the"
+                    + " data loaders)", threads, cores);
         }
         ImageFolder trainSet = ImageFolder.open(root.resolve("train"));
         ImageFolder valSet = ImageFolder.open(root.resolve("val"));
@@ -331,6 +337,21 @@ public final class Trainer {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("train.devices: " + e.getMessage());
         }
+    }
+
+    /**
+     * PyTorch's intra-op threads: {@code train.threads}, or with 0 on CPU replicas one core left to
+     * the data loaders and the rest shared by the replicas (at least one each); 0 (PyTorch's
+     * default) on GPUs. PyTorch's own default, every core, oversubscribes the CPU as soon as the
+     * loaders or another process want a core: its OpenMP threads wait for each other at every
+     * parallel region, and on 2 cores beside one busy process a run took 2.5-3.5x as long as with one
+     * thread (README, Training threads).
+     */
+    int intraOpThreads(List<Device> devices, int cores) {
+        if (cfg.train().threads() > 0 || devices.stream().anyMatch(Device::isGpu)) {
+            return cfg.train().threads();
+        }
+        return Math.max(1, (cores - 1) / devices.size());
     }
 
     private MultiScaleSampler sampler(ImageFolder trainSet, int replicas) {
