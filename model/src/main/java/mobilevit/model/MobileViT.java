@@ -25,9 +25,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * MobileViT v1 (Mehta and Rastegari, ICLR 2022): stem, five stages of MobileNetV2 inverted
- * residuals and MobileViT blocks, a 1x1 expansion conv, global average pooling, dropout and a
- * linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes], float32
+ * MobileViT v1 (Mehta and Rastegari, ICLR 2022) built from an {@link Architecture}: stem, stages of
+ * MV2 blocks (MobileNetV2 inverted residuals) and MobileViT blocks, a 1x1 expansion conv, global
+ * average pooling, dropout and a linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes], float32
  * also when the forward computes in float16 ({@link Precision}), whichever way it stores its feature
  * maps ({@link MemoryFormat}).
  *
@@ -36,43 +36,28 @@ import java.util.Set;
  */
 public final class MobileViT extends AbstractBlock {
 
-    private final Variant variant;
+    private final Architecture architecture;
     private final int numClasses;
     private final float classifierDropout;
     private final ConvLayer stem;
-    private final List<List<Block>> stages = new ArrayList<>();
+    private final List<Stage> stages = new ArrayList<>();
     private final ConvLayer expand;
     private final Linear classifier;
 
     private MobileViT(Builder b) {
-        variant = b.variant;
+        architecture = b.architecture;
         numClasses = b.numClasses;
         classifierDropout = b.classifierDropout;
         float transformerDropout = b.transformerDropout == null
-                ? variant.transformerDropout() : b.transformerDropout;
+                ? architecture.transformerDropout() : b.transformerDropout;
 
-        stem = addChildBlock("conv_1", ConvLayer.convBnAct(Variant.STEM_CHANNELS, 3, 2));
-        int in = Variant.STEM_CHANNELS;
-        for (int stage = 1; stage <= 5; stage++) {
-            int out = variant.channels(stage);
-            List<Block> blocks = new ArrayList<>();
-            String prefix = "layer_" + stage + ".";
-            if (stage <= 2) {
-                for (int i = 0; i < Variant.MV2_BLOCKS[stage - 1]; i++) {
-                    int stride = stage == 2 && i == 0 ? 2 : 1;
-                    blocks.add(addChildBlock(prefix + i,
-                            new InvertedResidual(in, out, stride, variant.expansion())));
-                    in = out;
-                }
-            } else {
-                blocks.add(addChildBlock(prefix + 0, new InvertedResidual(in, out, 2, variant.expansion())));
-                blocks.add(addChildBlock(prefix + 1, new MobileViTBlock(out, variant.dim(stage),
-                        variant.ffnDim(stage), variant.depth(stage), transformerDropout)));
-                in = out;
-            }
-            stages.add(blocks);
+        stem = addChildBlock("conv_1", ConvLayer.convBnAct(architecture.stemChannels(), 3, 2));
+        int in = architecture.stemChannels();
+        for (StageSpec spec : architecture.stages()) {
+            stages.add(addChildBlock("layer_" + (stages.size() + 1), new Stage(spec.build(in, transformerDropout))));
+            in = spec.outChannels();
         }
-        expand = addChildBlock("conv_1x1_exp", ConvLayer.convBnAct(variant.expChannels(), 1, 1));
+        expand = addChildBlock("conv_1x1_exp", ConvLayer.convBnAct(architecture.finalChannels(), 1, 1));
         classifier = addChildBlock("classifier.fc", Linear.builder().setUnits(numClasses).build());
     }
 
@@ -80,8 +65,8 @@ public final class MobileViT extends AbstractBlock {
         return new Builder();
     }
 
-    public Variant variant() {
-        return variant;
+    public Architecture architecture() {
+        return architecture;
     }
 
     public int numClasses() {
@@ -104,16 +89,10 @@ public final class MobileViT extends AbstractBlock {
         NDArray x = stem.forward(ps, new NDList(MemoryFormat.of(params).store(input)), training, params)
                 .singletonOrThrow();
         recorder.record("conv_1", x);
-        for (int stage = 1; stage <= 5; stage++) {
-            String name = "layer_" + stage;
-            for (Block block : stages.get(stage - 1)) {
-                if (block instanceof MobileViTBlock) {
-                    x = ((MobileViTBlock) block).forward(ps, x, training, params,
-                            (step, value) -> recorder.record(name + "_mvit_" + step, value));
-                } else {
-                    x = block.forward(ps, new NDList(x), training, params).singletonOrThrow();
-                }
-            }
+        for (int i = 0; i < stages.size(); i++) {
+            String name = "layer_" + (i + 1);
+            x = stages.get(i).forward(ps, x, training, params,
+                    (step, value) -> recorder.record(name + "_mvit_" + step, value));
             recorder.record(name, x);
         }
         x = expand.forward(ps, new NDList(x), training, params).singletonOrThrow();
@@ -138,11 +117,9 @@ public final class MobileViT extends AbstractBlock {
         Shape[] s = inputShapes;
         stem.initialize(manager, dataType, s);
         s = stem.getOutputShapes(s);
-        for (List<Block> blocks : stages) {
-            for (Block block : blocks) {
-                block.initialize(manager, dataType, s);
-                s = block.getOutputShapes(s);
-            }
+        for (Stage stage : stages) {
+            stage.initialize(manager, dataType, s);
+            s = stage.getOutputShapes(s);
         }
         expand.initialize(manager, dataType, s);
         s = expand.getOutputShapes(s);
@@ -218,14 +195,20 @@ public final class MobileViT extends AbstractBlock {
 
     /** Builds a {@link MobileViT}. */
     public static final class Builder {
-        private Variant variant = Variant.XXS;
+        private Architecture architecture = Variant.XXS.architecture();
         private int numClasses = 1000;
         private float classifierDropout = 0.1f;
         private Float transformerDropout;
         private DataType dataType = DataType.FLOAT32;
 
+        /** One of the paper's sizes (XXS by default). */
         public Builder setVariant(Variant variant) {
-            this.variant = variant;
+            return setArchitecture(variant.architecture());
+        }
+
+        /** Any table of stages, e.g. one built by hand. */
+        public Builder setArchitecture(Architecture architecture) {
+            this.architecture = architecture;
             return this;
         }
 
@@ -240,7 +223,7 @@ public final class MobileViT extends AbstractBlock {
             return this;
         }
 
-        /** Dropout in the transformers; the variant's v0.1 value when not set. */
+        /** Dropout in the transformers; the architecture's (the variant's v0.1 value) when not set. */
         public Builder optTransformerDropout(float rate) {
             this.transformerDropout = rate;
             return this;
