@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
@@ -16,49 +15,37 @@ import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * MobileViT v1 (Mehta and Rastegari, ICLR 2022) built from an {@link Architecture}: stem, stages of
- * MV2 blocks (MobileNetV2 inverted residuals) and MobileViT blocks, a 1x1 expansion conv, global
- * average pooling, dropout and a linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes], float32
- * also when the forward computes in float16 ({@link Precision}), whichever way it stores its feature
- * maps ({@link MemoryFormat}).
+ * MobileViT v1 (Mehta and Rastegari, ICLR 2022) built from an {@link Architecture}: the
+ * {@link #features() features} (stem, stages of MV2 and MobileViT blocks, 1x1 expansion conv) and
+ * the {@link #head() head} (global average pooling, dropout, linear classifier). Input: NCHW
+ * float32, BGR, values in [0, 1]; output: logits [N, classes], float32 also when the forward
+ * computes in float16 ({@link Precision}), whichever way it stores its feature maps
+ * ({@link MemoryFormat}).
  *
  * <p>Parameter paths ({@link #namedParameters()}) are CVNets' state-dict names, e.g.
- * {@code layer_3.1.global_rep.0.pre_norm_mha.1.qkv_proj.weight}.
+ * {@code layer_3.1.global_rep.0.pre_norm_mha.1.qkv_proj.weight}: the features' and the head's own.
  */
 public final class MobileViT extends AbstractBlock {
 
     private final Architecture architecture;
     private final int numClasses;
-    private final float classifierDropout;
-    private final ConvLayer stem;
-    private final List<Stage> stages = new ArrayList<>();
-    private final ConvLayer expand;
-    private final Linear classifier;
+    private final Features features;
+    private final Head head;
 
     private MobileViT(Builder b) {
         architecture = b.architecture;
         numClasses = b.numClasses;
-        classifierDropout = b.classifierDropout;
         float transformerDropout = b.transformerDropout == null
                 ? architecture.transformerDropout() : b.transformerDropout;
-
-        stem = addChildBlock("conv_1", ConvLayer.convBnAct(architecture.stemChannels(), 3, 2));
-        int in = architecture.stemChannels();
-        for (StageSpec spec : architecture.stages()) {
-            stages.add(addChildBlock("layer_" + (stages.size() + 1), new Stage(spec.build(in, transformerDropout))));
-            in = spec.outChannels();
-        }
-        expand = addChildBlock("conv_1x1_exp", ConvLayer.convBnAct(architecture.finalChannels(), 1, 1));
-        classifier = addChildBlock("classifier.fc", Linear.builder().setUnits(numClasses).build());
+        features = addChildBlock("features", new Features(architecture, transformerDropout));
+        head = addChildBlock("head", new Head(numClasses, b.classifierDropout));
     }
 
     public static Builder builder() {
@@ -71,6 +58,16 @@ public final class MobileViT extends AbstractBlock {
 
     public int numClasses() {
         return numClasses;
+    }
+
+    /** Stem to final expansion conv: [N, 3, H, W] to [N, C, H/32, W/32] (for fine-tuning, export). */
+    public Features features() {
+        return features;
+    }
+
+    /** Pooling, dropout and classifier: [N, C, h, w] to logits [N, classes]. */
+    public Head head() {
+        return head;
     }
 
     @Override
@@ -86,25 +83,8 @@ public final class MobileViT extends AbstractBlock {
      */
     public NDArray forward(ParameterStore ps, NDArray input, boolean training,
             PairList<String, Object> params, StageRecorder recorder) {
-        NDArray x = stem.forward(ps, new NDList(MemoryFormat.of(params).store(input)), training, params)
-                .singletonOrThrow();
-        recorder.record("conv_1", x);
-        for (int i = 0; i < stages.size(); i++) {
-            String name = "layer_" + (i + 1);
-            x = stages.get(i).forward(ps, x, training, params,
-                    (step, value) -> recorder.record(name + "_mvit_" + step, value));
-            recorder.record(name, x);
-        }
-        x = expand.forward(ps, new NDList(x), training, params).singletonOrThrow();
-        recorder.record("conv_1x1_exp", x);
-        Shape s = x.getShape();
-        NDArray pooled = x.reshape(s.get(0), s.get(1), -1).mean(new int[] {2}); // [N, C]
-        recorder.record("pooled", pooled);
-        NDArray logits = Precision.forNormalisation(classifier.forward(ps,
-                new NDList(Precision.forCompute(DropoutStream.apply(pooled, classifierDropout, training, params),
-                        params)), training, params).singletonOrThrow());
-        recorder.record("logits", logits);
-        return logits;
+        NDArray x = features.forward(ps, input, training, params, recorder);
+        return head.forward(ps, x, training, params, recorder);
     }
 
     @Override
@@ -114,16 +94,8 @@ public final class MobileViT extends AbstractBlock {
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape[] s = inputShapes;
-        stem.initialize(manager, dataType, s);
-        s = stem.getOutputShapes(s);
-        for (Stage stage : stages) {
-            stage.initialize(manager, dataType, s);
-            s = stage.getOutputShapes(s);
-        }
-        expand.initialize(manager, dataType, s);
-        s = expand.getOutputShapes(s);
-        classifier.initialize(manager, dataType, new Shape(s[0].get(0), s[0].get(1)));
+        features.initialize(manager, dataType, inputShapes);
+        head.initialize(manager, dataType, features.getOutputShapes(inputShapes));
     }
 
     /**
@@ -132,7 +104,8 @@ public final class MobileViT extends AbstractBlock {
      */
     public Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
-        collect("", this, out);
+        collect("", features, out);
+        collect("", head, out);
         return Collections.unmodifiableMap(out);
     }
 
@@ -152,7 +125,8 @@ public final class MobileViT extends AbstractBlock {
      */
     public Set<String> normalisationParameterNames() {
         Set<String> out = new LinkedHashSet<>();
-        collectNormalisation("", this, out);
+        collectNormalisation("", features, out);
+        collectNormalisation("", head, out);
         return Collections.unmodifiableSet(out);
     }
 
