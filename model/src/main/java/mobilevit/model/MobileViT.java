@@ -6,13 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 
 import java.util.Collections;
@@ -104,19 +102,10 @@ public final class MobileViT extends AbstractBlock {
      */
     public Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
-        collect("", features, out);
-        collect("", head, out);
+        for (ParameterTree.Entry e : ParameterTree.walk(features, head)) {
+            out.put(e.name(), e.parameter());
+        }
         return Collections.unmodifiableMap(out);
-    }
-
-    private static void collect(String prefix, Block block, Map<String, Parameter> out) {
-        for (Pair<String, Parameter> p : block.getDirectParameters()) {
-            out.put(prefix + torchName(p.getKey()), p.getValue());
-        }
-        for (Pair<String, Block> child : block.getChildren()) {
-            // DJL prefixes child names with a two-digit position ("01conv_1").
-            collect(prefix + child.getKey().substring(2) + ".", child.getValue(), out);
-        }
     }
 
     /**
@@ -125,31 +114,12 @@ public final class MobileViT extends AbstractBlock {
      */
     public Set<String> normalisationParameterNames() {
         Set<String> out = new LinkedHashSet<>();
-        collectNormalisation("", features, out);
-        collectNormalisation("", head, out);
-        return Collections.unmodifiableSet(out);
-    }
-
-    private static void collectNormalisation(String prefix, Block block, Set<String> out) {
-        if (block instanceof BatchNorm || block instanceof LayerNorm) {
-            for (Pair<String, Parameter> p : block.getDirectParameters()) {
-                out.add(prefix + torchName(p.getKey()));
+        for (ParameterTree.Entry e : ParameterTree.walk(features, head)) {
+            if (e.owner() instanceof BatchNorm || e.owner() instanceof LayerNorm) {
+                out.add(e.name());
             }
         }
-        for (Pair<String, Block> child : block.getChildren()) {
-            collectNormalisation(prefix + child.getKey().substring(2) + ".", child.getValue(), out);
-        }
-    }
-
-    /** DJL's parameter names as PyTorch calls them. */
-    private static String torchName(String djlName) {
-        switch (djlName) {
-            case "gamma": return "weight";
-            case "beta": return "bias";
-            case "runningMean": return "running_mean";
-            case "runningVar": return "running_var";
-            default: return djlName;
-        }
+        return Collections.unmodifiableSet(out);
     }
 
     /** The array of every state entry (parameters and running statistics) by CVNets name. */
