@@ -6,86 +6,66 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * MobileViT v1 (Mehta and Rastegari, ICLR 2022): stem, five stages of MobileNetV2 inverted
- * residuals and MobileViT blocks, a 1x1 expansion conv, global average pooling, dropout and a
- * linear classifier. Input: NCHW float32, BGR, values in [0, 1]; output: logits [N, classes], float32
- * also when the forward computes in float16 ({@link Precision}), whichever way it stores its feature
- * maps ({@link MemoryFormat}).
+ * MobileViT v1 (Mehta and Rastegari, ICLR 2022) built from an {@link Architecture}: the
+ * {@link #features() features} (stem, stages of MV2 and MobileViT blocks, 1x1 expansion conv) and
+ * the {@link #head() head} (global average pooling, dropout, linear classifier). Input: NCHW
+ * float32, BGR, values in [0, 1]; output: logits [N, classes], float32 also when the forward
+ * computes in float16 ({@link Precision}), whichever way it stores its feature maps
+ * ({@link MemoryFormat}).
  *
  * <p>Parameter paths ({@link #namedParameters()}) are CVNets' state-dict names, e.g.
- * {@code layer_3.1.global_rep.0.pre_norm_mha.1.qkv_proj.weight}.
+ * {@code layer_3.1.global_rep.0.pre_norm_mha.1.qkv_proj.weight}: the features' and the head's own.
  */
 public final class MobileViT extends AbstractBlock {
 
-    private final Variant variant;
+    private final Architecture architecture;
     private final int numClasses;
-    private final float classifierDropout;
-    private final ConvLayer stem;
-    private final List<List<Block>> stages = new ArrayList<>();
-    private final ConvLayer expand;
-    private final Linear classifier;
+    private final Features features;
+    private final Head head;
 
     private MobileViT(Builder b) {
-        variant = b.variant;
+        architecture = b.architecture;
         numClasses = b.numClasses;
-        classifierDropout = b.classifierDropout;
         float transformerDropout = b.transformerDropout == null
-                ? variant.transformerDropout() : b.transformerDropout;
-
-        stem = addChildBlock("conv_1", ConvLayer.convBnAct(Variant.STEM_CHANNELS, 3, 2));
-        int in = Variant.STEM_CHANNELS;
-        for (int stage = 1; stage <= 5; stage++) {
-            int out = variant.channels(stage);
-            List<Block> blocks = new ArrayList<>();
-            String prefix = "layer_" + stage + ".";
-            if (stage <= 2) {
-                for (int i = 0; i < Variant.MV2_BLOCKS[stage - 1]; i++) {
-                    int stride = stage == 2 && i == 0 ? 2 : 1;
-                    blocks.add(addChildBlock(prefix + i,
-                            new InvertedResidual(in, out, stride, variant.expansion())));
-                    in = out;
-                }
-            } else {
-                blocks.add(addChildBlock(prefix + 0, new InvertedResidual(in, out, 2, variant.expansion())));
-                blocks.add(addChildBlock(prefix + 1, new MobileViTBlock(out, variant.dim(stage),
-                        variant.ffnDim(stage), variant.depth(stage), transformerDropout)));
-                in = out;
-            }
-            stages.add(blocks);
-        }
-        expand = addChildBlock("conv_1x1_exp", ConvLayer.convBnAct(variant.expChannels(), 1, 1));
-        classifier = addChildBlock("classifier.fc", Linear.builder().setUnits(numClasses).build());
+                ? architecture.transformerDropout() : b.transformerDropout;
+        features = addChildBlock("features", new Features(architecture, transformerDropout));
+        head = addChildBlock("head", new Head(numClasses, b.classifierDropout));
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    public Variant variant() {
-        return variant;
+    public Architecture architecture() {
+        return architecture;
     }
 
     public int numClasses() {
         return numClasses;
+    }
+
+    /** Stem to final expansion conv: [N, 3, H, W] to [N, C, H/32, W/32] (for fine-tuning, export). */
+    public Features features() {
+        return features;
+    }
+
+    /** Pooling, dropout and classifier: [N, C, h, w] to logits [N, classes]. */
+    public Head head() {
+        return head;
     }
 
     @Override
@@ -101,31 +81,8 @@ public final class MobileViT extends AbstractBlock {
      */
     public NDArray forward(ParameterStore ps, NDArray input, boolean training,
             PairList<String, Object> params, StageRecorder recorder) {
-        NDArray x = stem.forward(ps, new NDList(MemoryFormat.of(params).store(input)), training, params)
-                .singletonOrThrow();
-        recorder.record("conv_1", x);
-        for (int stage = 1; stage <= 5; stage++) {
-            String name = "layer_" + stage;
-            for (Block block : stages.get(stage - 1)) {
-                if (block instanceof MobileViTBlock) {
-                    x = ((MobileViTBlock) block).forward(ps, x, training, params,
-                            (step, value) -> recorder.record(name + "_mvit_" + step, value));
-                } else {
-                    x = block.forward(ps, new NDList(x), training, params).singletonOrThrow();
-                }
-            }
-            recorder.record(name, x);
-        }
-        x = expand.forward(ps, new NDList(x), training, params).singletonOrThrow();
-        recorder.record("conv_1x1_exp", x);
-        Shape s = x.getShape();
-        NDArray pooled = x.reshape(s.get(0), s.get(1), -1).mean(new int[] {2}); // [N, C]
-        recorder.record("pooled", pooled);
-        NDArray logits = Precision.forNormalisation(classifier.forward(ps,
-                new NDList(Precision.forCompute(DropoutStream.apply(pooled, classifierDropout, training, params),
-                        params)), training, params).singletonOrThrow());
-        recorder.record("logits", logits);
-        return logits;
+        NDArray x = features.forward(ps, input, training, params, recorder);
+        return head.forward(ps, x, training, params, recorder);
     }
 
     @Override
@@ -135,18 +92,8 @@ public final class MobileViT extends AbstractBlock {
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape[] s = inputShapes;
-        stem.initialize(manager, dataType, s);
-        s = stem.getOutputShapes(s);
-        for (List<Block> blocks : stages) {
-            for (Block block : blocks) {
-                block.initialize(manager, dataType, s);
-                s = block.getOutputShapes(s);
-            }
-        }
-        expand.initialize(manager, dataType, s);
-        s = expand.getOutputShapes(s);
-        classifier.initialize(manager, dataType, new Shape(s[0].get(0), s[0].get(1)));
+        features.initialize(manager, dataType, inputShapes);
+        head.initialize(manager, dataType, features.getOutputShapes(inputShapes));
     }
 
     /**
@@ -155,18 +102,10 @@ public final class MobileViT extends AbstractBlock {
      */
     public Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
-        collect("", this, out);
+        for (ParameterTree.Entry e : ParameterTree.walk(features, head)) {
+            out.put(e.name(), e.parameter());
+        }
         return Collections.unmodifiableMap(out);
-    }
-
-    private static void collect(String prefix, Block block, Map<String, Parameter> out) {
-        for (Pair<String, Parameter> p : block.getDirectParameters()) {
-            out.put(prefix + torchName(p.getKey()), p.getValue());
-        }
-        for (Pair<String, Block> child : block.getChildren()) {
-            // DJL prefixes child names with a two-digit position ("01conv_1").
-            collect(prefix + child.getKey().substring(2) + ".", child.getValue(), out);
-        }
     }
 
     /**
@@ -175,30 +114,12 @@ public final class MobileViT extends AbstractBlock {
      */
     public Set<String> normalisationParameterNames() {
         Set<String> out = new LinkedHashSet<>();
-        collectNormalisation("", this, out);
-        return Collections.unmodifiableSet(out);
-    }
-
-    private static void collectNormalisation(String prefix, Block block, Set<String> out) {
-        if (block instanceof BatchNorm || block instanceof LayerNorm) {
-            for (Pair<String, Parameter> p : block.getDirectParameters()) {
-                out.add(prefix + torchName(p.getKey()));
+        for (ParameterTree.Entry e : ParameterTree.walk(features, head)) {
+            if (e.owner() instanceof BatchNorm || e.owner() instanceof LayerNorm) {
+                out.add(e.name());
             }
         }
-        for (Pair<String, Block> child : block.getChildren()) {
-            collectNormalisation(prefix + child.getKey().substring(2) + ".", child.getValue(), out);
-        }
-    }
-
-    /** DJL's parameter names as PyTorch calls them. */
-    private static String torchName(String djlName) {
-        switch (djlName) {
-            case "gamma": return "weight";
-            case "beta": return "bias";
-            case "runningMean": return "running_mean";
-            case "runningVar": return "running_var";
-            default: return djlName;
-        }
+        return Collections.unmodifiableSet(out);
     }
 
     /** The array of every state entry (parameters and running statistics) by CVNets name. */
@@ -218,14 +139,20 @@ public final class MobileViT extends AbstractBlock {
 
     /** Builds a {@link MobileViT}. */
     public static final class Builder {
-        private Variant variant = Variant.XXS;
+        private Architecture architecture = Variant.XXS.architecture();
         private int numClasses = 1000;
         private float classifierDropout = 0.1f;
         private Float transformerDropout;
         private DataType dataType = DataType.FLOAT32;
 
+        /** One of the paper's sizes (XXS by default). */
         public Builder setVariant(Variant variant) {
-            this.variant = variant;
+            return setArchitecture(variant.architecture());
+        }
+
+        /** Any table of stages, e.g. one built by hand. */
+        public Builder setArchitecture(Architecture architecture) {
+            this.architecture = architecture;
             return this;
         }
 
@@ -240,7 +167,7 @@ public final class MobileViT extends AbstractBlock {
             return this;
         }
 
-        /** Dropout in the transformers; the variant's v0.1 value when not set. */
+        /** Dropout in the transformers; the architecture's (the variant's v0.1 value) when not set. */
         public Builder optTransformerDropout(float rate) {
             this.transformerDropout = rate;
             return this;

@@ -13,15 +13,14 @@ import ai.djl.util.PairList;
 
 /**
  * The MobileViT block (paper Fig. 1b): local representation by convolutions, global
- * representation by transformers over unfolded 2x2 patches, fold, projection and fusion with the
- * block input. Child names follow CVNets v0.1 ({@code local_rep}, {@code global_rep},
+ * representation by transformers over unfolded patches (2x2 in every variant), fold, projection
+ * and fusion with the block input. Child names follow CVNets v0.1 ({@code local_rep}, {@code global_rep},
  * {@code conv_proj}, {@code fusion}).
  */
 public final class MobileViTBlock extends AbstractBlock {
 
-    private static final int PATCH = Variant.PATCH;
-
     private final int dim;
+    private final int patch;
     private final ConvLayer localConv;
     private final ConvLayer localProj;
     private final TransformerEncoder[] transformers;
@@ -34,16 +33,19 @@ public final class MobileViTBlock extends AbstractBlock {
      * @param dim d, transformer width
      * @param ffnDim transformer feed-forward width
      * @param depth L, number of transformer layers
+     * @param heads attention heads
+     * @param patch side of the square patches
      * @param dropout dropout after attention and after the feed-forward network
      */
-    MobileViTBlock(int channels, int dim, int ffnDim, int depth, float dropout) {
+    MobileViTBlock(int channels, int dim, int ffnDim, int depth, int heads, int patch, float dropout) {
         this.dim = dim;
+        this.patch = patch;
         localConv = addChildBlock("local_rep.conv_3x3", ConvLayer.convBnAct(channels, 3, 1));
         localProj = addChildBlock("local_rep.conv_1x1", ConvLayer.pointwise(dim));
         transformers = new TransformerEncoder[depth];
         for (int i = 0; i < depth; i++) {
             transformers[i] = addChildBlock("global_rep." + i,
-                    new TransformerEncoder(dim, ffnDim, Variant.NUM_HEADS, dropout));
+                    new TransformerEncoder(dim, ffnDim, heads, dropout));
         }
         finalNorm = addChildBlock("global_rep." + depth, TransformerEncoder.layerNorm());
         convProj = addChildBlock("conv_proj", ConvLayer.convBnAct(channels, 1, 1));
@@ -72,11 +74,11 @@ public final class MobileViTBlock extends AbstractBlock {
         int h2 = ceilToPatch(h);
         int w2 = ceilToPatch(w);
         x = BilinearResize.resize(x, h2, w2);
-        int nh = h2 / PATCH;
-        int nw = w2 / PATCH;
-        NDArray patches = x.reshape(b, dim, nh, PATCH, nw, PATCH)
+        int nh = h2 / patch;
+        int nw = w2 / patch;
+        NDArray patches = x.reshape(b, dim, nh, patch, nw, patch)
                 .transpose(0, 3, 5, 2, 4, 1) // [B, ph, pw, nh, nw, d]
-                .reshape(b * PATCH * PATCH, (long) nh * nw, dim); // [B*P, N, d], row b*P + 2*ph + pw
+                .reshape(b * patch * patch, (long) nh * nw, dim); // [B*P, N, d], row b*P + patch*ph + pw
         recorder.record("unfolded", patches);
 
         NDList seq = new NDList(patches);
@@ -87,7 +89,7 @@ public final class MobileViTBlock extends AbstractBlock {
         recorder.record("global_rep", seq.singletonOrThrow());
 
         MemoryFormat format = MemoryFormat.of(params);
-        NDArray grid = seq.singletonOrThrow().reshape(b, PATCH, PATCH, nh, nw, dim); // [B, ph, pw, nh, nw, d]
+        NDArray grid = seq.singletonOrThrow().reshape(b, patch, patch, nh, nw, dim); // [B, ph, pw, nh, nw, d]
         x = format == MemoryFormat.CHANNELS_LAST
                 ? grid.transpose(0, 3, 1, 4, 2, 5) // [B, nh, ph, nw, pw, d]
                         .reshape(b, h2, w2, dim)
@@ -108,8 +110,8 @@ public final class MobileViTBlock extends AbstractBlock {
         return out;
     }
 
-    private static int ceilToPatch(int side) {
-        return (side + PATCH - 1) / PATCH * PATCH;
+    private int ceilToPatch(int side) {
+        return (side + patch - 1) / patch * patch;
     }
 
     @Override

@@ -40,7 +40,7 @@ public final class StateDict {
         }
     }
 
-    private static final Pattern LAYER = Pattern.compile("layer_(\\d)\\.(\\d+)\\.(.+)");
+    private static final Pattern LAYER = Pattern.compile("layer_(\\d+)\\.(\\d+)\\.(.+)");
     private static final Pattern TRANSFORMER = Pattern.compile("global_rep\\.(\\d+)\\.(.+)");
     private static final String[] QKV = {"query", "key", "value"};
     private static final int LIST_LIMIT = 8;
@@ -58,10 +58,11 @@ public final class StateDict {
     }
 
     /**
-     * The Hugging Face name(s) of a CVNets parameter: one name, or the query, key and value
-     * names (split along dim 0, in that order) of a fused {@code qkv_proj}.
+     * The Hugging Face name(s) of a CVNets parameter of a model of {@code architecture}: one name,
+     * or the query, key and value names (split along dim 0, in that order) of a fused
+     * {@code qkv_proj}.
      */
-    public static List<String> huggingFaceNames(String cvnets) {
+    public static List<String> huggingFaceNames(Architecture architecture, String cvnets) {
         String n;
         Matcher m = LAYER.matcher(cvnets);
         if (m.matches()) {
@@ -69,7 +70,7 @@ public final class StateDict {
             String index = m.group(2);
             String rest = m.group(3);
             String base = "mobilevit.encoder.layer." + (stage - 1) + ".";
-            if (stage <= 2) {
+            if (architecture.stages().get(stage - 1) instanceof InvertedResidualStage) {
                 n = base + "layer." + index + "." + rest.replaceFirst("^block\\.", "");
             } else if (index.equals("0")) {
                 n = base + "downsampling_layer." + rest.replaceFirst("^block\\.", "");
@@ -172,7 +173,7 @@ public final class StateDict {
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             Shape expected = e.getValue().getArray().getShape();
             List<String> names = naming == Naming.CVNETS
-                    ? List.of(e.getKey()) : huggingFaceNames(e.getKey());
+                    ? List.of(e.getKey()) : huggingFaceNames(model.architecture(), e.getKey());
             List<NDArray> parts = new ArrayList<>();
             for (String name : names) {
                 NDArray a = byName.get(name);
@@ -208,7 +209,7 @@ public final class StateDict {
     public static Naming load(MobileViT model, NDList tensors, String source) {
         Fit fit = fit(model, tensors);
         if (!fit.exact()) {
-            throw new WeightsMismatchException(source + " does not fit MobileViT-" + model.variant().name() + " with "
+            throw new WeightsMismatchException(source + " does not fit MobileViT-" + model.architecture().name() + " with "
                     + model.numClasses() + " classes (" + fit.naming().label() + " names): " + fit.differences());
         }
         copy(model, fit.matched());

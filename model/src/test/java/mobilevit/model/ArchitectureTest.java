@@ -16,6 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.Set;
+import java.util.stream.Collectors;
+
 /** Sizes, counts and shapes that do not need reference weights. */
 class ArchitectureTest {
 
@@ -68,6 +71,20 @@ class ArchitectureTest {
             assertEquals(0f, a.namedParameters().get("classifier.fc.bias").getArray().abs().max().getFloat());
             assertEquals(1f, a.namedParameters().get("conv_1.block.norm.weight").getArray().min().getFloat());
             assertEquals(1f, a.namedParameters().get("conv_1.block.norm.running_var").getArray().min().getFloat());
+        }
+    }
+
+    @Test
+    void normalisationParametersAreThoseOfTheNormLayers() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            MobileViT model = MobileViT.builder().buildInitialized(m, 0);
+            // BatchNorms (block.norm), the transformers' pre-norms and each MobileViT block's final LayerNorm
+            Set<String> expected = model.namedParameters().keySet().stream()
+                    .filter(n -> n.matches(".*(\\.norm\\.|pre_norm_(mha|ffn)\\.0\\.|global_rep\\.\\d+\\.[a-z_]+$).*"))
+                    .collect(Collectors.toSet());
+            assertEquals(expected, model.normalisationParameterNames());
+            assertEquals((2 + 4 + 3) * 4 + 3 * 2, model.normalisationParameterNames().stream()
+                    .filter(n -> !n.contains(".norm.")).count(), "LayerNorm weights and biases");
         }
     }
 

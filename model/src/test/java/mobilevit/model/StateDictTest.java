@@ -32,7 +32,7 @@ class StateDictTest {
         for (Map.Entry<String, JsonElement> e : map.entrySet()) {
             List<String> expected = new ArrayList<>();
             e.getValue().getAsJsonArray().forEach(x -> expected.add(x.getAsString()));
-            assertEquals(expected, StateDict.huggingFaceNames(e.getKey()), e.getKey());
+            assertEquals(expected, StateDict.huggingFaceNames(Variant.XXS.architecture(), e.getKey()), e.getKey());
         }
         try (NDManager m = NDManager.newBaseManager()) {
             MobileViT model = MobileViT.builder().build();

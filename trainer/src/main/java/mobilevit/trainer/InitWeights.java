@@ -53,7 +53,7 @@ public final class InitWeights {
             }
             StateDict.Fit fit = StateDict.fit(model, tensors);
             int total = model.namedParameters().size();
-            String target = "MobileViT-" + model.variant().name() + " with " + model.numClasses() + " classes";
+            String target = "MobileViT-" + model.architecture().name() + " with " + model.numClasses() + " classes";
             if (fit.matched().size() * 2 < total) {
                 throw new ConfigException("--init-weights " + what + " fits only " + fit.matched().size() + " of the "
                         + total + " tensors of " + target + " (" + fit.naming().label() + " names): " + fit.differences());
