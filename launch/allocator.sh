@@ -6,8 +6,8 @@
 # back as fresh zero pages (half the CPU time went to page faults here). jemalloc keeps freed pages
 # for reuse: 5 s before a dirty page goes back to the system (a step reuses them far sooner), none
 # held as "muzzy", and a background thread that does the purging, so resident memory stays flat
-# (never purging, dirty_decay_ms:-1, grew +4% from step 200 to 2,000 at batch 2, 64x64; README,
-# Benchmarks). oversize_threshold:0 keeps allocations over 8 MiB (activations at larger batches) in
+# (never purging, dirty_decay_ms:-1, grew +4% from step 200 to 2,000 at batch 2, 64x64;
+# docs/benchmarks.md). oversize_threshold:0 keeps allocations over 8 MiB (activations at larger batches) in
 # those same arenas: jemalloc's own arena for them hands their pages back at once, and every step
 # faulted them in again (batch 16, 256x256: 8.5 against 16.7-20.1 images/s forward+backward).
 # Debian/Ubuntu: apt-get install libjemalloc2.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # launch/build-jni.sh: builds DJL's PyTorch JNI library (libdjl_torch.so) from DJL v0.36.0's own
 # sources against a local libtorch, installs it where DJL looks for it offline, and prints the
-# environment that launch/mobilevit needs to use that libtorch. See --help and README.md, "Running on GPUs".
+# environment that launch/mobilevit needs to use that libtorch. See --help and docs/gpus.md.
 #
 # Why: DJL's prebuilt JNI is made for libtorch 2.7.1 and does not load against another libtorch
 # (a GPU server's own PyTorch, a newer CUDA). DJL's sources are fetched or read from --source and
@@ -48,7 +48,7 @@ Options:
   --patch-only       copy the sources into --work DIR and apply the patch steps, then stop
   -h, --help         this text
 
-Patch steps, applied to the copy (see README.md, "Running on GPUs"):
+Patch steps, applied to the copy (see docs/gpus.md):
   1. CMakeLists.txt: the djl_torch target's CXX_STANDARD becomes 17 (20 for libtorch 2.12 and newer,
      whose headers require C++20); DJL 0.36.0 already says 17, so for 2.8 to 2.11 this is a no-op.
   2. ai_djl_pytorch_jni_PyTorchLibrary_system.cc gets '#include <fstream>': it writes the profiler

@@ -3,7 +3,7 @@
 #   launch/train-imagenet.sh /data/imagenet [xxs|xs|s] [more train options, e.g. --devices gpu0-3]
 # IMAGENET_DIR holds train/<wnid>/*.JPEG and val/<wnid>/*.JPEG. The run folder is
 # runs/mobilevit_<variant>-imagenet; running the same command again resumes it.
-# GPU natives: see README, "Running on GPUs" (PYTORCH_FLAVOR, or launch/build-jni.sh offline).
+# GPU natives: see docs/gpus.md (PYTORCH_FLAVOR, or launch/build-jni.sh offline).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"

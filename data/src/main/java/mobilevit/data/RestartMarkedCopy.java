@@ -58,7 +58,7 @@ public final class RestartMarkedCopy {
         }
         if (!RestartMarkers.available()) {
             throw new UserError("cannot re-encode JPEGs: libmobilevit_jpeg.so is not in this build or does not load "
-                    + "(build with gcc and libjpeg62-turbo-dev installed; see README, JPEG decoding)");
+                    + "(build with gcc and libjpeg62-turbo-dev installed; see docs/jpeg-decoding.md)");
         }
         List<Path> files;
         try (Stream<Path> walk = Files.walk(in)) {

@@ -33,21 +33,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Inference through DJL's Criteria/Predictor API, and the README's example, compiled and run. */
+/** Inference through DJL's Criteria/Predictor API, and the example of docs/evaluation.md, compiled and run. */
 class DjlInferenceTest {
 
     private static final Path ROOT = fixture("README.md").getParent().getParent();
 
     @Test
     @Tag("slow")
-    void readmeExampleRuns() throws Exception {
+    void docsExampleRuns() throws Exception {
         Path weights = ROOT.resolve("fixtures/weights/xx_small_hf.safetensors");
         Path photo = ROOT.resolve("fixtures/preprocess/img_500x375.jpg");
         java.io.PrintStream stdout = System.out;
         java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
         System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
-            readmeExample(weights, photo);
+            docsExample(weights, photo);
         } finally {
             System.setOut(stdout);
         }
@@ -55,8 +55,8 @@ class DjlInferenceTest {
         assertEquals(5, java.util.regex.Pattern.compile("\\{\"className\": \"n\\d{8} ").matcher(out).results().count(), out);
     }
 
-    private static void readmeExample(Path weights, Path photo) throws Exception {
-        // README:begin
+    private static void docsExample(Path weights, Path photo) throws Exception {
+        // docs:begin
         Criteria<Image, Classifications> criteria =
                 ImageClassifier.criteria(weights, Variant.XXS, ImageNetClasses.labels(), 5);
         try (ZooModel<Image, Classifications> model = criteria.loadModel();
@@ -65,17 +65,17 @@ class DjlInferenceTest {
             Classifications result = predictor.predict(image);
             System.out.println(result.topK(5));
         }
-        // README:end
+        // docs:end
     }
 
     @Test
-    void readmeShowsExactlyTheTestedCode() throws Exception {
+    void docsShowExactlyTheTestedCode() throws Exception {
         String source = Files.readString(Path.of("src/test/java/mobilevit/evaluation/DjlInferenceTest.java"));
-        String tested = source.substring(source.indexOf("// README:begin") + "// README:begin".length(),
-                source.indexOf("// README:end"));
-        String readme = Files.readString(ROOT.resolve("README.md"));
-        assertTrue(squash(readme).contains(squash(tested)),
-                "README.md must show the code between README:begin and README:end:\n" + tested);
+        String tested = source.substring(source.indexOf("// docs:begin") + "// docs:begin".length(),
+                source.indexOf("// docs:end"));
+        String page = Files.readString(ROOT.resolve("docs/evaluation.md"));
+        assertTrue(squash(page).contains(squash(tested)),
+                "docs/evaluation.md must show the code between docs:begin and docs:end:\n" + tested);
     }
 
     private static String squash(String code) {

@@ -22,9 +22,9 @@ import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 
 /**
- * The README's fine-tuning example, run: a demo-trained run (here one short epoch of
+ * The fine-tuning example of docs/training.md, run: a demo-trained run (here one short epoch of
  * configs/demo.yaml) fine-tuned with configs/finetune_xxs.yaml on a generated dataset with other
- * classes, with the README's own synth and train command lines (plus overrides that make them
+ * classes, with that page's own synth and train command lines (plus overrides that make them
  * small: one epoch, 64-pixel crops). Then the same command again resumes and ignores --init-weights.
  */
 @Tag("slow")
@@ -39,7 +39,7 @@ class FineTuneTest {
         "--set", "train.batch_size=16", "--set", "data.workers=1", "--set", "train.log_every=1"};
 
     @Test
-    void theReadmeExampleFineTunesADemoRunOnOtherClasses() throws IOException {
+    void theDocsExampleFineTunesADemoRunOnOtherClasses() throws IOException {
         Path demo = Files.createDirectories(tmp.resolve("demo-output"));
         assertEquals(0, Cli.run("synth", "--output", demo.resolve("data").toString(), "--classes", "10",
                 "--train-per-class", "3", "--val-per-class", "1").exitCode());
@@ -48,7 +48,7 @@ class FineTuneTest {
         pretrain.addAll(List.of(SMALL));
         assertEquals(0, Cli.run(pretrain.toArray(String[]::new)).exitCode());
 
-        List<String[]> example = readmeExample();
+        List<String[]> example = docsExample();
         assertEquals(0, Cli.run(example.get(0)).exitCode(), "synth");
         Cli.Result tuned = Cli.run(example.get(1));
         assertEquals(0, tuned.exitCode(), tuned.err());
@@ -102,11 +102,11 @@ class FineTuneTest {
         assertFalse(Files.exists(Path.of("eval-report.json")), "nothing written into the current folder");
     }
 
-    /** The synth, train and plot lines of the README's fine-tuning block, demo-output/ moved to the test's folder. */
-    private List<String[]> readmeExample() throws IOException {
-        String readme = Files.readString(ROOT.resolve("README.md"));
-        Matcher block = Pattern.compile("## Fine-tuning.*?```bash\\n(.*?)```", Pattern.DOTALL).matcher(readme);
-        assertTrue(block.find(), "README has a Fine-tuning section with a bash block");
+    /** The synth, train and plot lines of docs/training.md's fine-tuning block, demo-output/ moved to the test's folder. */
+    private List<String[]> docsExample() throws IOException {
+        String page = Files.readString(ROOT.resolve("docs/training.md"));
+        Matcher block = Pattern.compile("## Fine-tuning.*?```bash\\n(.*?)```", Pattern.DOTALL).matcher(page);
+        assertTrue(block.find(), "docs/training.md has a Fine-tuning section with a bash block");
         List<String[]> commands = new ArrayList<>();
         for (String line : block.group(1).replace("\\\n", " ").split("\n")) {
             String command = line.replaceAll("\\s+#.*$", "").trim();

@@ -15,21 +15,34 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * The README's command lines stay true: every {@code launch/mobilevit} command in a code block
- * parses with the real command line, and every option it shows for a script is one the script
- * documents in its {@code --help}.
+ * The command lines of README.md and docs/*.md stay true: every {@code launch/mobilevit} command in
+ * a code block parses with the real command line, and every option it shows for a script is one the
+ * script documents in its {@code --help}.
  */
 class ReadmeTest {
 
-    private static final Path ROOT = Path.of(System.getProperty("fixtures.dir", "../fixtures")).getParent();
+    static final Path ROOT = Path.of(System.getProperty("fixtures.dir", "../fixtures")).getParent();
     private static final Pattern BLOCK = Pattern.compile("```bash\\n(.*?)```", Pattern.DOTALL);
 
+    /** README.md and every page of docs/, the user documentation. */
+    static List<Path> pages() throws IOException {
+        List<Path> pages = new ArrayList<>(List.of(ROOT.resolve("README.md")));
+        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        return pages;
+    }
+
     private static List<String> commandLines() throws IOException {
-        String readme = Files.readString(ROOT.resolve("README.md"));
+        StringBuilder text = new StringBuilder();
+        for (Path page : pages()) {
+            text.append(Files.readString(page)).append('\n');
+        }
         List<String> lines = new ArrayList<>();
-        Matcher m = BLOCK.matcher(readme);
+        Matcher m = BLOCK.matcher(text);
         while (m.find()) {
             String block = m.group(1).replace("\\\n", " ");
             for (String line : block.split("\n")) {
@@ -54,7 +67,7 @@ class ReadmeTest {
             new CommandLine(new Main()).parseArgs(args); // throws on an unknown command or option
             checked++;
         }
-        assertTrue(checked >= 8, "README command lines checked: " + checked);
+        assertTrue(checked >= 8, "command lines checked: " + checked);
     }
 
     @Test
@@ -65,7 +78,7 @@ class ReadmeTest {
             Matcher m = script.matcher(line);
             while (m.find()) {
                 Path file = ROOT.resolve("launch").resolve(m.group(1));
-                assertTrue(Files.isExecutable(file), file + " is named in the README");
+                assertTrue(Files.isExecutable(file), file + " is named in the documentation");
                 String help = help(file);
                 for (String word : m.group(2).trim().split("\\s+")) {
                     if (word.startsWith("--")) {

@@ -11,8 +11,8 @@ import java.util.Locale;
  * {@link #CHANNELS_LAST} keeps them in N, H, W, C order in memory (PyTorch's
  * {@code torch.channels_last}, timm's {@code --channels-last}), the order oneDNN's CPU convolutions
  * compute in, so that they skip the reorder of every input and output (XXS at batch 16, 256x256 on
- * this project's 2-core CPU: forward+backward 18.7-19.0 against 16.6-17.8 images/s; README,
- * "Benchmarks"). PyTorch carries the format from a convolution's input to its output and through
+ * this project's 2-core CPU: forward+backward 18.7-19.0 against 16.6-17.8 images/s;
+ * docs/benchmarks.md). PyTorch carries the format from a convolution's input to its output and through
  * BatchNorm, the activations and the residual sums; the model sets it once on its input and again
  * where a MobileViT block folds its patches back into a feature map. The values are those of
  * {@link #CONTIGUOUS} up to the order of the sums inside a convolution. A forward says which it

@@ -52,7 +52,7 @@ public enum Precision {
     /**
      * Whether a float16 convolution of {@code x} runs on float32 kernels ({@code ConvLayer}): on a
      * CPU, where libtorch's float16 convolution backward is 12 to 220 times slower than its float32
-     * one (no float16 kernels on CPUs without AVX512-FP16; README, "Mixed precision"). On a GPU the
+     * one (no float16 kernels on CPUs without AVX512-FP16; docs/mixed-precision.md). On a GPU the
      * float16 kernels run.
      */
     static boolean emulatesFloat16(NDArray x) {

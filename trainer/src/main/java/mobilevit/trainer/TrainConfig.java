@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
 
 /**
  * The training configuration: a YAML file of sections, one record each, whose components declare
- * their keys ({@link ConfigKey}); README.md's "Training on ImageNet" and {@code configs/} show them.
+ * their keys ({@link ConfigKey}); docs/training.md and {@code configs/} show them.
  * A file may extend another ({@code extends: PATH}) and give only the keys that differ. Unknown keys
  * and bad values are refused with the full key path; {@code --set section.key=value} overrides any
  * key; {@link #toYaml()} gives the resolved configuration written into a run, complete and without

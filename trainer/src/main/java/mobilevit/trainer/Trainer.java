@@ -171,7 +171,7 @@ public final class Trainer {
             // only where loading speed matters (not for the demo's few hundred images)
             if (writer() && setup.trainSet.size() >= 10_000 && RestartMarkers.wouldHelp(setup.trainSet)) {
                 LOG.info("{} has no restart markers in its JPEGs: a copy made once by `launch/mobilevit transcode "
-                        + "--input DATA --output COPY` has the same pixels and loads faster (README, JPEG decoding)",
+                        + "--input DATA --output COPY` has the same pixels and loads faster (docs/jpeg-decoding.md)",
                         setup.trainSet.root());
             }
             Path last = null;
