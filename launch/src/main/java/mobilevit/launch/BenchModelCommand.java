@@ -15,6 +15,7 @@ import mobilevit.model.Variant;
 import mobilevit.trainer.FlatState;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.Locale;
@@ -36,8 +37,8 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--iterations", defaultValue = "5", description = "Timed iterations of each (default ${DEFAULT-VALUE}).")
     int iterations;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--precision", defaultValue = "fp32",
             description = "fp32, or fp16 (convolutions, linear layers and matmuls in float16, as training's fp16) (default ${DEFAULT-VALUE})")
@@ -58,7 +59,7 @@ final class BenchModelCommand implements Runnable {
         Args.checkImageSize(size, size);
         Precision arithmetic = Args.choice(Precision::parse, precision);
         MemoryFormat wanted = Args.choice(MemoryFormat::parse, memoryFormat);
-        try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
+        try (NDManager manager = NDManager.newBaseManager(device.device())) {
             MobileViT model = MobileViT.builder().setVariant(v).buildInitialized(manager, 0);
             MemoryFormat format = ChannelsLastCheck.resolve(wanted, model, manager.getDevice());
             // the training layout: one flat float32 leaf, split (and under fp16 cast once) per forward

@@ -23,6 +23,7 @@ import mobilevit.trainer.TrainConfig;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -78,8 +79,8 @@ final class EvalCommand implements Runnable {
     @Option(names = "--workers", defaultValue = "4", description = "decoding threads (default ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--report", paramLabel = "FILE", description = "JSON report: per-class accuracy, skipped images"
             + " (default with --checkpoint: eval-<checkpoint>.json in its run folder; with --weights: none)")
@@ -94,7 +95,7 @@ final class EvalCommand implements Runnable {
             throw new UserError("data folder " + data + (Files.exists(data) ? " is not a folder" : " does not exist"));
         }
         ImageFolder folder = ImageFolder.open(split);
-        try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
+        try (NDManager manager = NDManager.newBaseManager(device.device())) {
             Map<String, MobileViT> models = new LinkedHashMap<>();
             int numClasses;
             int resize = 288;

@@ -16,6 +16,7 @@ import mobilevit.model.Npy;
 import mobilevit.model.Variant;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -41,13 +42,13 @@ final class ForwardCommand implements Runnable {
     @Option(names = "--classes", description = "Classes of the head (default ${DEFAULT-VALUE}).")
     int classes = 1000;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Override
     public void run() {
         Args.positive("--classes", classes);
-        try (NDManager manager = NDManager.newBaseManager(Args.device(device))) {
+        try (NDManager manager = NDManager.newBaseManager(device.device())) {
             Autograd.setEnabled(false);
             NDArray x = readInput(manager);
             MobileViT model = Args.model(weights, Args.choice(Variant::parse, variant), classes, manager);

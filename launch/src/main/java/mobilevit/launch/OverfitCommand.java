@@ -16,6 +16,7 @@ import mobilevit.trainer.ReplicaGroup;
 import mobilevit.trainer.TrainStep;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -56,8 +57,8 @@ final class OverfitCommand implements Runnable {
     @Option(names = "--classes", defaultValue = "1000", description = "classes of the head (default ${DEFAULT-VALUE})")
     int classes;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpuN (default ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--precision", defaultValue = "fp32",
             description = "fp32, or fp16 (float16 compute, float32 master weights, dynamic loss scaling) (default ${DEFAULT-VALUE})")
@@ -76,7 +77,7 @@ final class OverfitCommand implements Runnable {
         MobileViT.Builder builder = MobileViT.builder().setVariant(Args.choice(Variant::parse, variant)).optNumClasses(classes)
                 .optClassifierDropout(0).optTransformerDropout(0);
         try (NDManager manager = NDManager.newBaseManager();
-                TrainStep step = TrainStep.builder(List.of(Args.device(device)), builder)
+                TrainStep step = TrainStep.builder(List.of(device.device()), builder)
                         .optLabelSmoothing(labelSmoothing).optAdamW(0.9, 0.999, 1e-8, weightDecay)
                         .optPrecision(Args.choice(Precision::parse, precision)).build()) {
             NDArray x = Args.npy("input", input, manager);

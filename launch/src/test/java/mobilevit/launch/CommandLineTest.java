@@ -2,6 +2,7 @@ package mobilevit.launch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -37,6 +38,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The info, forward and eval commands end to end, and their one-line errors. */
 class CommandLineTest {
@@ -207,6 +210,28 @@ class CommandLineTest {
         assertEquals(100.0 * top1 / 12, weights.get("top1").getAsDouble(), 1e-9);
         assertEquals(100.0 * top5 / 12, weights.get("top5").getAsDouble(), 1e-9);
         assertTrue(r.out().contains("top-1") && r.out().contains("images/s"), r.out());
+    }
+
+    /** The commands that take one --device share its option: the same help, the same one-line refusals. */
+    @Test
+    void oneDeviceOptionRefusesDevicesThisMachineLacks() {
+        String input = fixture("inputs/input_b1_128x128.npy").toString();
+        List<String[]> commands = List.of(
+                new String[] {"forward", "--variant", "xxs", "--weights", WEIGHTS, "--input", input, "--output",
+                    tmp.resolve("never.npy").toString()},
+                new String[] {"eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS},
+                new String[] {"bench", "model", "--iterations", "1", "--warmup", "0"});
+        for (String[] command : commands) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--device", "tpu0"));
+            Cli.run(args.toArray(String[]::new)).failsWithOneLine(2, "devices 'tpu0' not understood");
+            args.set(args.size() - 1, "cpu:2");
+            Cli.run(args.toArray(String[]::new)).failsWithOneLine(2, "expected one device, got 'cpu:2' (2 devices)");
+            Cli.Result help = Cli.run(command[0].equals("bench") ? new String[] {"bench", "model", "--help"}
+                    : new String[] {command[0], "--help"});
+            assertTrue(help.out().contains("--device=<device>     cpu or gpuN (default cpu)"), help.out());
+        }
+        assertFalse(Files.exists(tmp.resolve("never.npy")));
     }
 
     @Test
