@@ -344,8 +344,8 @@ public final class Trainer {
      * the data loaders and the rest shared by the replicas (at least one each); 0 (PyTorch's
      * default) on GPUs. PyTorch's own default, every core, oversubscribes the CPU as soon as the
      * loaders or another process want a core: its OpenMP threads wait for each other at every
-     * parallel region, and on 2 cores beside one busy process a run took 2.5-3.5x as long as with one
-     * thread (README, Training threads).
+     * parallel region, and on 2 cores beside one busy process a run took about 3x as long as with one
+     * thread (docs/training.md, Training threads).
      */
     int intraOpThreads(List<Device> devices, int cores) {
         if (cfg.train().threads() > 0 || devices.stream().anyMatch(Device::isGpu)) {
