@@ -79,29 +79,31 @@ public final class AtomicFiles {
     }
 
     /** Creates a new empty file {@code dir/<prefix><random digits>.tmp} with the umask's permissions. */
-    public static Path newTempFile(Path dir, String prefix) throws IOException {
-        while (true) {
-            try {
-                return Files.createFile(dir.resolve(prefix + randomDigits() + ".tmp"));
-            } catch (FileAlreadyExistsException taken) {
-                // another writer drew the same name; draw again
-            }
-        }
+    private static Path newTempFile(Path dir, String prefix) throws IOException {
+        return createUnique(dir, prefix, ".tmp", Files::createFile);
     }
 
     /** Creates a new empty folder {@code dir/<prefix><random digits>} with the umask's permissions. */
     public static Path newTempDirectory(Path dir, String prefix) throws IOException {
+        return createUnique(dir, prefix, "", Files::createDirectory);
+    }
+
+    /** Creates a file or a folder. */
+    @FunctionalInterface
+    private interface Creator {
+        Path create(Path path) throws IOException;
+    }
+
+    /** Creates {@code dir/<prefix><random digits><suffix>}, drawing again while the name is taken. */
+    private static Path createUnique(Path dir, String prefix, String suffix, Creator creator) throws IOException {
         while (true) {
             try {
-                return Files.createDirectory(dir.resolve(prefix + randomDigits()));
+                return creator.create(dir.resolve(prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
+                        + suffix));
             } catch (FileAlreadyExistsException taken) {
                 // another writer drew the same name; draw again
             }
         }
-    }
-
-    private static String randomDigits() {
-        return Long.toUnsignedString(ThreadLocalRandom.current().nextLong());
     }
 
     /** Writes UTF-8 text atomically. */
