@@ -170,6 +170,20 @@ final class Cli {
         }
 
         /**
+         * Waits (polling every millisecond) for the first stderr line that matches; null when the
+         * process ended or {@code timeoutSeconds} passed without one.
+         */
+        Line awaitStderr(Predicate<String> p, long timeoutSeconds) throws InterruptedException {
+            long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+            Line found = findStderr(p);
+            while (found == null && isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+                found = findStderr(p);
+            }
+            return found;
+        }
+
+        /**
          * SIGKILL. Sent through the process handle: {@link Process#destroyForcibly()} would also
          * close our ends of the pipes and lose the lines the process wrote last.
          */

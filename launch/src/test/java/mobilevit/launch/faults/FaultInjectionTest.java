@@ -897,12 +897,7 @@ class FaultInjectionTest {
     void aSignalDuringValidationSavesTheEpochAndTheResumedRunEqualsTheUninterruptedOne() throws Exception {
         Path run = tmp.resolve("signal-in-validation");
         Cli.Child child = cli.start(train(run));
-        Cli.Line lastStep = null;
-        long deadline = System.nanoTime() + RUN_TIMEOUT_S * 1_000_000_000L;
-        while (lastStep == null && child.isAlive() && System.nanoTime() < deadline) {
-            lastStep = child.findStderr(l -> l.contains("epoch 1/2") && l.contains("iter 6/6"));
-            Thread.sleep(1);
-        }
+        Cli.Line lastStep = child.awaitStderr(l -> l.contains("epoch 1/2") && l.contains("iter 6/6"), RUN_TIMEOUT_S);
         assertNotNull(lastStep, "the first epoch's last step");
         long signalled = System.nanoTime();
         child.terminate();
@@ -949,11 +944,7 @@ class FaultInjectionTest {
     void aSecondTrainInARunningRunFolderIsRefusedNamingTheFirstAndTouchesNothing() throws Exception {
         Path run = tmp.resolve("two-trainers");
         Cli.Child first = cli.start(train(run));
-        long deadline = System.nanoTime() + 300_000_000_000L;
-        while (first.isAlive() && first.findStderr(s -> ITER.matcher(s).find()) == null
-                && System.nanoTime() < deadline) {
-            Thread.sleep(2);
-        }
+        first.awaitStderr(s -> ITER.matcher(s).find(), 300);
         assertTrue(first.isAlive(), "the first train is running its steps");
         // held still until the second has ended, so that it cannot finish first on a fast machine
         first.signal("STOP");
