@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.core.UserError;
+import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
@@ -64,6 +65,21 @@ final class Args {
         if (classes != null && classes != model.numClasses()) {
             throw new UserError("--classes " + classes + " does not match the checkpoint's model.num_classes "
                     + model.numClasses() + "; leave --classes out with --checkpoint");
+        }
+    }
+
+    /** A {@code --variant} or {@code --classes} given with an ONNX file must be the file's (as far as it says). */
+    static void sameAsOnnx(String variant, Integer classes, OnnxFile onnx) {
+        if (variant != null) {
+            Variant v = choice(Variant::parse, variant);
+            onnx.variant().filter(recorded -> choice(Variant::parse, recorded) != v).ifPresent(recorded -> {
+                throw new UserError("--variant " + variant + " does not match the variant " + recorded + " of "
+                        + onnx.file() + "; leave --variant out with an ONNX file");
+            });
+        }
+        if (classes != null && classes != onnx.classes()) {
+            throw new UserError("--classes " + classes + " does not match the " + onnx.classes() + " classes of "
+                    + onnx.file() + "; leave --classes out with an ONNX file");
         }
     }
 
