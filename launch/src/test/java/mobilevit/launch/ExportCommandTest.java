@@ -1,0 +1,126 @@
+package mobilevit.launch;
+
+import static mobilevit.model.TensorAssert.assertClose;
+import static mobilevit.model.TensorAssert.fixture;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+
+import mobilevit.model.Autograd;
+import mobilevit.model.MobileViT;
+import mobilevit.trainer.Checkpoint;
+import mobilevit.trainer.CheckpointStore;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/** {@code export}: a fine-tuned checkpoint's EMA or raw weights on ONNX Runtime, and its one-line errors. */
+class ExportCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aCheckpointOfThreeClassesExportsItsEmaOrRawWeights() throws Exception {
+        Path data = tmp.resolve("data");
+        assertEquals(0, Cli.run("synth", "--output", data.toString(), "--classes", "3", "--train-per-class", "4",
+                "--val-per-class", "1", "--image-size", "80x80").exitCode());
+        Path run = tmp.resolve("run");
+        List<String> train = new ArrayList<>(List.of("train", "--config", FineTuneTest.ROOT.resolve("configs/demo.yaml")
+                .toString(), "--data", data.toString(), "--output", run.toString(), "--set", "model.num_classes=3"));
+        train.addAll(List.of(FineTuneTest.SMALL));
+        Cli.Result trained = Cli.run(train.toArray(String[]::new));
+        assertEquals(0, trained.exitCode(), trained.err());
+
+        Path ema = tmp.resolve("out/ema.onnx");
+        Cli.Result exported = Cli.run("export", "--checkpoint", run.toString(), "--output", ema.toString(),
+                "--size", "96", "96");
+        assertEquals(0, exported.exitCode(), exported.err());
+        Path raw = tmp.resolve("out/raw.onnx");
+        assertEquals(0, Cli.run("export", "--checkpoint", run.toString(), "--raw", "--output", raw.toString(),
+                "--size", "96", "96").exitCode());
+
+        Path checkpoint = CheckpointStore.resolve(run);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Autograd.setEnabled(false);
+            Checkpoint.Contents c = Checkpoint.read(checkpoint, manager);
+            NDArray input = manager.randomUniform(0f, 1f, new Shape(2, 3, 96, 96));
+            for (Checkpoint.Weights which : Checkpoint.Weights.values()) {
+                Path file = which == Checkpoint.Weights.EMA ? ema : raw;
+                MobileViT model = c.model(which, manager);
+                NDArray expected = model.forward(new ParameterStore(manager, false), new NDList(input), false)
+                        .singletonOrThrow();
+                try (OrtSession session = OrtEnvironment.getEnvironment().createSession(file.toString())) {
+                    Map<String, String> meta = session.getMetadata().getCustomMetadata();
+                    assertEquals("xxs", meta.get("variant"));
+                    assertEquals("3", meta.get("num_classes"));
+                    assertEquals(c.weightsFile(which).getFileName().toString(), meta.get("source"));
+                    assertEquals(sha256(c.weightsFile(which)), meta.get("source_sha256"));
+                    assertEquals("pixels [N,3,H,W] float32, BGR, values in [0,1]; images resized (bilinear) so that"
+                            + " the shorter side is 72, then centre-cropped to 64x64", meta.get("input")); // SMALL's eval
+                    assertClose(which + " logits", logits(session, input, manager), expected, 1e-4, 1e-4);
+                }
+            }
+        }
+        assertFalse(Files.exists(tmp.resolve("out/x.onnx")));
+        Cli.run("export", "--checkpoint", run.toString(), "--classes", "10", "--output", tmp.resolve("out/x.onnx")
+                .toString()).failsWithOneLine(2, "--classes 10 does not match the checkpoint's model.num_classes 3");
+    }
+
+    @Test
+    void badInputIsOneLineWithExitCode2() throws IOException {
+        String weights = fixture("weights/xx_small_cvnets.safetensors").toString();
+        String out = tmp.resolve("m.onnx").toString();
+        Cli.run("export", "--weights", weights, "--variant", "xl", "--output", out)
+                .failsWithOneLine(2, "unknown MobileViT variant 'xl' (expected one of xxs, xs, s)");
+        Cli.run("export", "--weights", weights, "--size", "256", "31", "--output", out)
+                .failsWithOneLine(2, "--size 256 31: the model needs at least 32x32 pixels");
+        Path notAFolder = Files.writeString(tmp.resolve("file"), "x");
+        Cli.run("export", "--weights", weights, "--output", notAFolder.resolve("m.onnx").toString())
+                .failsWithOneLine(2, notAFolder + " is not a folder");
+        Cli.run("export", "--weights", weights, "--output", tmp.toString()).failsWithOneLine(2, tmp + " is a folder");
+        Cli.run("export", "--weights", weights, "--variant", "s", "--output", out)
+                .failsWithOneLine(2, "does not fit MobileViT-S with 1000 classes (CVNets names)");
+        Cli.run("export", "--weights", weights, "--classes", "10", "--output", out)
+                .failsWithOneLine(2, "does not fit MobileViT-XXS with 10 classes");
+        Cli.run("export", "--weights", weights, "--raw", "--output", out)
+                .failsWithOneLine(2, "--ema and --raw apply to --checkpoint, not to --weights");
+        assertFalse(Files.exists(Path.of(out)));
+    }
+
+    private static NDArray logits(OrtSession session, NDArray pixels, NDManager manager) throws OrtException {
+        try (OnnxTensor in = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(),
+                FloatBuffer.wrap(pixels.toFloatArray()), pixels.getShape().getShape());
+                OrtSession.Result r = session.run(Map.of("pixels", in))) {
+            float[][] out = (float[][]) r.get("logits").orElseThrow().getValue();
+            return manager.create(out);
+        }
+    }
+
+    private static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
+        }
+    }
+}
