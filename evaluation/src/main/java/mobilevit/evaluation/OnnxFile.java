@@ -38,7 +38,7 @@ public final class OnnxFile {
     /** The input every MobileViT export has; any other is refused. */
     public static final String INPUT = "pixels";
     /** DJL's name of its ONNX Runtime engine. */
-    static final String ENGINE = "OnnxRuntime";
+    public static final String ENGINE = "OnnxRuntime";
     static final String VARIANT_KEY = "variant";
     static final String CLASSES_KEY = "num_classes";
 
