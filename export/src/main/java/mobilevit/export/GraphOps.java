@@ -12,8 +12,12 @@ import java.util.List;
  */
 final class GraphOps {
 
-    /** A feature map [N, channels, h, w] in the graph. */
-    record FeatureMap(String name, int channels, int h, int w) {}
+    /** A feature map [N, channels, h, w] in the graph; h and w are 0 when the input's size is free. */
+    record FeatureMap(String name, int channels, int h, int w) {
+        boolean sizeFree() {
+            return h == 0;
+        }
+    }
 
     /** What follows a convolution (CVNets' ConvLayer use_norm and use_act). */
     enum Tail {
@@ -62,7 +66,8 @@ final class GraphOps {
         if (tail == Tail.NORM_AND_SWISH) {
             y = swish(prefix, y);
         }
-        return new FeatureMap(y, out, (x.h() + 2 * pad - kernel) / stride + 1, (x.w() + 2 * pad - kernel) / stride + 1);
+        return x.sizeFree() ? new FeatureMap(y, out, 0, 0) : new FeatureMap(y, out,
+                (x.h() + 2 * pad - kernel) / stride + 1, (x.w() + 2 * pad - kernel) / stride + 1);
     }
 
     /** Swish / SiLU: x * Sigmoid(x). */
@@ -102,9 +107,14 @@ final class GraphOps {
                 Attribute.integer("axis", -1), Attribute.real("epsilon", 1e-5f));
     }
 
-    /** Reshape to a constant shape (-1 for the one free dimension, the batch). */
+    /** Reshape to a constant shape (-1 for the one free dimension, 0 to keep the input's). */
     String reshape(String output, String x, long... shape) {
-        return graph.node("Reshape", output, List.of(x, graph.shape(shape)));
+        return reshapeTo(output, x, graph.int64s(shape));
+    }
+
+    /** Reshape to the shape an int64 tensor of the graph holds. */
+    String reshapeTo(String output, String x, String shape) {
+        return graph.node("Reshape", output, List.of(x, shape));
     }
 
     String transpose(String output, String x, long... perm) {

@@ -50,7 +50,7 @@ class BatchNormFoldingTest {
                 NDArray input = npy(m, "inputs/input_" + tag + ".npy");
                 int size = (int) input.getShape().get(2);
                 Path file = dir.resolve(tag + ".onnx");
-                OnnxExport.write(model, size, size, ExportMetadata.of(Variant.XXS, 1000, 288, 256, weights), file);
+                OnnxExport.write(model, InputSize.fixed(size, size), ExportMetadata.of(Variant.XXS, 1000, 288, 256, weights), file);
                 double[] reference = doubles(npy(m, "logits/xx_small_" + tag + ".npy"));
                 double unfolded = maxError(doubles(model.forward(new ParameterStore(m, false), new NDList(input), false)
                         .singletonOrThrow()), reference);

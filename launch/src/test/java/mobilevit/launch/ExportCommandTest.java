@@ -35,7 +35,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-/** {@code export}: a fine-tuned checkpoint's EMA or raw weights on ONNX Runtime, and its one-line errors. */
+/**
+ * {@code export}: a fine-tuned checkpoint's EMA weights (96x96 fixed) or raw weights (size free)
+ * on ONNX Runtime, and the command's one-line errors.
+ */
 class ExportCommandTest {
 
     @TempDir
@@ -59,7 +62,7 @@ class ExportCommandTest {
         assertEquals(0, exported.exitCode(), exported.err());
         Path raw = tmp.resolve("out/raw.onnx");
         assertEquals(0, Cli.run("export", "--checkpoint", run.toString(), "--raw", "--output", raw.toString(),
-                "--size", "96", "96").exitCode());
+                "--free-size").exitCode());
 
         Path checkpoint = CheckpointStore.resolve(run);
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -100,6 +103,8 @@ class ExportCommandTest {
         Cli.run("export", "--weights", weights, "--output", notAFolder.resolve("m.onnx").toString())
                 .failsWithOneLine(2, notAFolder + " is not a folder");
         Cli.run("export", "--weights", weights, "--output", tmp.toString()).failsWithOneLine(2, tmp + " is a folder");
+        Cli.run("export", "--weights", weights, "--size", "256", "256", "--free-size", "--output", out)
+                .failsWithOneLine(2, "--size and --free-size exclude each other");
         Cli.run("export", "--weights", weights, "--variant", "s", "--output", out)
                 .failsWithOneLine(2, "does not fit MobileViT-S with 1000 classes (CVNets names)");
         Cli.run("export", "--weights", weights, "--classes", "10", "--output", out)
