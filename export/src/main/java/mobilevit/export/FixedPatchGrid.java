@@ -63,13 +63,7 @@ final class FixedPatchGrid implements PatchGrid {
     /** [N, d, inH, inW] to [N, d, outH, outW] as Rh x (x Rw^T), each side only where it changes. */
     private String resize(String name, String x, int inH, int inW, int outH, int outW) {
         if (inW != outW) {
-            float[] rw = BilinearResize.matrix(inW, outW); // [outW, inW]
-            float[] rwT = new float[rw.length];
-            for (int o = 0; o < outW; o++) {
-                for (int i = 0; i < inW; i++) {
-                    rwT[i * outW + o] = rw[o * inW + i];
-                }
-            }
+            float[] rwT = GraphOps.transposed(BilinearResize.matrix(inW, outW), outW, inW);
             x = ops.matMul(name + ".width", x, ops.graph().floats(name + ".rw_t", rwT, inW, outW));
         }
         if (inH != outH) {

@@ -83,15 +83,20 @@ final class GraphOps {
     String linear(String prefix, String x, float[] weight, float[] bias) {
         int out = bias.length;
         int in = weight.length / out;
-        float[] transposed = new float[weight.length];
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                transposed[i * out + o] = weight[o * in + i];
+        String product = graph.node("MatMul", prefix + ".matmul",
+                List.of(x, graph.floats(prefix + ".weight_t", transposed(weight, out, in), in, out)));
+        return graph.node("Add", prefix + ".linear", List.of(product, graph.floats(prefix + ".bias", bias, out)));
+    }
+
+    /** The [cols, rows] transpose of a row-major [rows, cols] matrix. */
+    static float[] transposed(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = a[r * cols + c];
             }
         }
-        String product = graph.node("MatMul", prefix + ".matmul",
-                List.of(x, graph.floats(prefix + ".weight_t", transposed, in, out)));
-        return graph.node("Add", prefix + ".linear", List.of(product, graph.floats(prefix + ".bias", bias, out)));
+        return t;
     }
 
     /** torch.nn.Linear {@code prefix} ({@code prefix.weight}, {@code prefix.bias}). */

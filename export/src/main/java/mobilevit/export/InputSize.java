@@ -23,7 +23,7 @@ public record InputSize(int height, int width) {
      */
     public static InputSize fixed(int height, int width) {
         if (height < MIN_SIDE || width < MIN_SIDE) {
-            throw new UserError("--size " + height + " " + width + ": the model needs at least " + MIN_SIDE + "x"
+            throw new UserError("input size " + height + "x" + width + ": the model needs at least " + MIN_SIDE + "x"
                     + MIN_SIDE + " pixels (its total stride)");
         }
         return new InputSize(height, width);

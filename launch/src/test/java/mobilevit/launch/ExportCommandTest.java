@@ -10,11 +10,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 
+import mobilevit.export.OnnxRuntimeRun;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.trainer.Checkpoint;
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -74,7 +71,7 @@ class ExportCommandTest {
                 MobileViT model = c.model(which, manager);
                 NDArray expected = model.forward(new ParameterStore(manager, false), new NDList(input), false)
                         .singletonOrThrow();
-                try (OrtSession session = OrtEnvironment.getEnvironment().createSession(file.toString())) {
+                try (OrtSession session = OnnxRuntimeRun.open(file)) {
                     Map<String, String> meta = session.getMetadata().getCustomMetadata();
                     assertEquals("xxs", meta.get("variant"));
                     assertEquals("3", meta.get("num_classes"));
@@ -82,7 +79,7 @@ class ExportCommandTest {
                     assertEquals(sha256(c.weightsFile(which)), meta.get("source_sha256"));
                     assertEquals("pixels [N,3,H,W] float32, BGR, values in [0,1]; images resized (bilinear) so that"
                             + " the shorter side is 72, then centre-cropped to 64x64", meta.get("input")); // SMALL's eval
-                    assertClose(which + " logits", logits(session, input, manager), expected, 1e-4, 1e-4);
+                    assertClose(which + " logits", OnnxRuntimeRun.logits(session, input, manager), expected, 1e-4, 1e-4);
                 }
             }
         }
@@ -98,7 +95,7 @@ class ExportCommandTest {
         Cli.run("export", "--weights", weights, "--variant", "xl", "--output", out)
                 .failsWithOneLine(2, "unknown MobileViT variant 'xl' (expected one of xxs, xs, s)");
         Cli.run("export", "--weights", weights, "--size", "256", "31", "--output", out)
-                .failsWithOneLine(2, "--size 256 31: the model needs at least 32x32 pixels");
+                .failsWithOneLine(2, "input size 256x31: the model needs at least 32x32 pixels");
         Path notAFolder = Files.writeString(tmp.resolve("file"), "x");
         Cli.run("export", "--weights", weights, "--output", notAFolder.resolve("m.onnx").toString())
                 .failsWithOneLine(2, notAFolder + " is not a folder");
@@ -112,15 +109,6 @@ class ExportCommandTest {
         Cli.run("export", "--weights", weights, "--raw", "--output", out)
                 .failsWithOneLine(2, "--ema and --raw apply to --checkpoint, not to --weights");
         assertFalse(Files.exists(Path.of(out)));
-    }
-
-    private static NDArray logits(OrtSession session, NDArray pixels, NDManager manager) throws OrtException {
-        try (OnnxTensor in = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(),
-                FloatBuffer.wrap(pixels.toFloatArray()), pixels.getShape().getShape());
-                OrtSession.Result r = session.run(Map.of("pixels", in))) {
-            float[][] out = (float[][]) r.get("logits").orElseThrow().getValue();
-            return manager.create(out);
-        }
     }
 
     private static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
