@@ -2,6 +2,7 @@ package mobilevit.launch;
 
 import static mobilevit.model.TensorAssert.assertClose;
 import static mobilevit.model.TensorAssert.fixture;
+import static mobilevit.model.TensorAssert.npy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -15,11 +16,14 @@ import ai.onnxruntime.OrtSession;
 import mobilevit.export.OnnxRuntimeRun;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
+import mobilevit.model.TorchXxsWeights;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +38,7 @@ import java.util.Map;
 
 /**
  * {@code export}: a fine-tuned checkpoint's EMA weights (96x96 fixed) or raw weights (size free)
- * on ONNX Runtime, and the command's one-line errors.
+ * and weights files of every format on ONNX Runtime, and the command's one-line errors.
  */
 class ExportCommandTest {
 
@@ -86,6 +90,22 @@ class ExportCommandTest {
         assertFalse(Files.exists(tmp.resolve("out/x.onnx")));
         Cli.run("export", "--checkpoint", run.toString(), "--classes", "10", "--output", tmp.resolve("out/x.onnx")
                 .toString()).failsWithOneLine(2, "--classes 10 does not match the checkpoint's model.num_classes 3");
+    }
+
+    /** Every format and naming {@code eval} reads: the fixture safetensors and PyTorch's own torch.save files. */
+    @ParameterizedTest
+    @ValueSource(strings = {"xx_small_cvnets.safetensors", "xx_small_cvnets.pt", "xx_small_hf.bin"})
+    void weightsFilesExportToCvnetsLogits(String name) throws Exception {
+        Path weights = name.endsWith(".safetensors") ? fixture("weights/" + name) : TorchXxsWeights.file(name);
+        Path file = tmp.resolve("xxs.onnx");
+        Cli.Result exported = Cli.run("export", "--weights", weights.toString(), "--variant", "xxs", "--output",
+                file.toString());
+        assertEquals(0, exported.exitCode(), exported.err());
+        try (NDManager manager = NDManager.newBaseManager(); OrtSession session = OnnxRuntimeRun.open(file)) {
+            assertEquals(sha256(weights), session.getMetadata().getCustomMetadata().get("source_sha256"));
+            assertClose(name, OnnxRuntimeRun.logits(session, npy(manager, "inputs/input_b2_256x256.npy"), manager),
+                    npy(manager, "logits/xx_small_b2_256x256.npy"), 1e-4, 1e-4);
+        }
     }
 
     @Test
