@@ -67,7 +67,8 @@ final class FixedPatchGrid implements PatchGrid {
             x = ops.matMul(name + ".width", x, ops.graph().floats(name + ".rw_t", rwT, inW, outW));
         }
         if (inH != outH) {
-            x = ops.matMul(name + ".height", ops.graph().floats(name + ".rh", BilinearResize.matrix(inH, outH), outH, inH), x);
+            String rh = ops.graph().floats(name + ".rh", BilinearResize.matrix(inH, outH), outH, inH);
+            x = ops.matMul(name + ".height", rh, x);
         }
         return x;
     }

@@ -40,7 +40,10 @@ final class GraphOps {
         return weights;
     }
 
-    /** CVNets' ConvLayer {@code prefix} (weights {@code prefix.block.conv/norm.*}): "same" padding, groups from the weight's shape. */
+    /**
+     * CVNets' ConvLayer {@code prefix} (weights {@code prefix.block.conv/norm.*}): "same" padding,
+     * groups from the weight's shape.
+     */
     FeatureMap conv(String prefix, FeatureMap x, int stride, Tail tail) {
         long[] shape = weights.shape(prefix + ".block.conv.weight"); // [out, in / groups, k, k]
         int out = (int) shape[0];
@@ -107,9 +110,13 @@ final class GraphOps {
     /** torch.nn.LayerNorm {@code prefix} over the last axis, eps 1e-5. */
     String layerNorm(String prefix, String x) {
         return graph.node("LayerNormalization", prefix + ".layer_norm",
-                List.of(x, graph.floats(prefix + ".weight", weights.floats(prefix + ".weight"), weights.shape(prefix + ".weight")),
-                        graph.floats(prefix + ".bias", weights.floats(prefix + ".bias"), weights.shape(prefix + ".bias"))),
+                List.of(x, parameter(prefix + ".weight"), parameter(prefix + ".bias")),
                 Attribute.integer("axis", -1), Attribute.real("epsilon", 1e-5f));
+    }
+
+    /** The model's parameter {@code name} as it is, an initializer of the same name and shape. */
+    String parameter(String name) {
+        return graph.floats(name, weights.floats(name), weights.shape(name));
     }
 
     /** Reshape to a constant shape (-1 for the one free dimension, 0 to keep the input's). */

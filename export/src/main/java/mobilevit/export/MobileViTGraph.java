@@ -42,7 +42,8 @@ final class MobileViTGraph {
             StageSpec spec = stages.get(i);
             if (spec instanceof InvertedResidualStage s) {
                 for (int b = 0; b < s.blocks(); b++) {
-                    x = invertedResidual(ops, prefix + "." + b, x, s.outChannels(), b == 0 ? s.stride() : 1, s.expansion());
+                    int stride = b == 0 ? s.stride() : 1;
+                    x = invertedResidual(ops, prefix + "." + b, x, s.outChannels(), stride, s.expansion());
                 }
             } else if (spec instanceof MobileViTStage s) {
                 x = invertedResidual(ops, prefix + ".0", x, s.outChannels(), s.stride(), s.expansion());
@@ -52,10 +53,8 @@ final class MobileViTGraph {
         x = ops.conv("conv_1x1_exp", x, 1, Tail.NORM_AND_SWISH);
         String pooled = graph.node("GlobalAveragePool", "pool", List.of(x.name()));
         pooled = ops.reshape("pool.flat", pooled, -1, x.channels());
-        String logits = graph.node("Gemm", OUTPUT, List.of(pooled,
-                graph.floats("classifier.fc.weight", ops.weights().floats("classifier.fc.weight"), model.numClasses(), x.channels()),
-                graph.floats("classifier.fc.bias", ops.weights().floats("classifier.fc.bias"), model.numClasses())),
-                Attribute.integer("transB", 1));
+        String logits = graph.node("Gemm", OUTPUT, List.of(pooled, ops.parameter("classifier.fc.weight"),
+                ops.parameter("classifier.fc.bias")), Attribute.integer("transB", 1)); // [classes, C] transposed
         graph.output(logits, Dim.named("N"), Dim.of(model.numClasses()));
         return graph;
     }

@@ -10,19 +10,20 @@ import java.util.Map;
 /**
  * Writes a MobileViT in eval mode as an ONNX file (opset 17, IR version 8): input {@code pixels}
  * [N, 3, H, W] float32 (BGR, [0, 1]), output {@code logits} [N, classes], the batch N free and
- * H x W fixed at export or free ({@link InputSize}). BatchNorm is folded into the convolutions and the attention scale into
- * the query projection; only standard operators of the default domain.
+ * H x W fixed at export or free ({@link InputSize}). BatchNorm is folded into the convolutions and
+ * the attention scale into the query projection; only standard operators of the default domain.
  */
 public final class OnnxExport {
 
     public static final int OPSET = 17;
     /** The IR version of ONNX 1.12, the first release with opset 17. */
     static final int IR_VERSION = 8;
+
     private OnnxExport() {}
 
     /**
-     * Writes {@code model} (its parameters float32) for inputs of {@code size} to {@code output},
-     * atomically.
+     * Writes {@code model}, its weights as float32, for inputs of {@code size} to {@code output},
+     * atomically (temporary file, fsync, rename).
      *
      * @throws IOException if the file cannot be written
      */

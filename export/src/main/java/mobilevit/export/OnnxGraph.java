@@ -42,7 +42,8 @@ final class OnnxGraph {
         }
 
         static Attribute string(String name, String value) {
-            return new Attribute(new Proto().string(1, name).int64(20, 3).bytes(4, value.getBytes(StandardCharsets.UTF_8)));
+            byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+            return new Attribute(new Proto().string(1, name).int64(20, 3).bytes(4, utf8));
         }
 
         static Attribute ints(String name, long... values) {
