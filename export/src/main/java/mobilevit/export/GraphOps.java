@@ -12,8 +12,12 @@ import java.util.List;
  */
 final class GraphOps {
 
-    /** A feature map [N, channels, h, w] in the graph. */
-    record FeatureMap(String name, int channels, int h, int w) {}
+    /** A feature map [N, channels, h, w] in the graph; h and w are 0 when the input's size is free. */
+    record FeatureMap(String name, int channels, int h, int w) {
+        boolean sizeFree() {
+            return h == 0;
+        }
+    }
 
     /** What follows a convolution (CVNets' ConvLayer use_norm and use_act). */
     enum Tail {
@@ -36,7 +40,10 @@ final class GraphOps {
         return weights;
     }
 
-    /** CVNets' ConvLayer {@code prefix} (weights {@code prefix.block.conv/norm.*}): "same" padding, groups from the weight's shape. */
+    /**
+     * CVNets' ConvLayer {@code prefix} (weights {@code prefix.block.conv/norm.*}): "same" padding,
+     * groups from the weight's shape.
+     */
     FeatureMap conv(String prefix, FeatureMap x, int stride, Tail tail) {
         long[] shape = weights.shape(prefix + ".block.conv.weight"); // [out, in / groups, k, k]
         int out = (int) shape[0];
@@ -62,7 +69,8 @@ final class GraphOps {
         if (tail == Tail.NORM_AND_SWISH) {
             y = swish(prefix, y);
         }
-        return new FeatureMap(y, out, (x.h() + 2 * pad - kernel) / stride + 1, (x.w() + 2 * pad - kernel) / stride + 1);
+        return x.sizeFree() ? new FeatureMap(y, out, 0, 0) : new FeatureMap(y, out,
+                (x.h() + 2 * pad - kernel) / stride + 1, (x.w() + 2 * pad - kernel) / stride + 1);
     }
 
     /** Swish / SiLU: x * Sigmoid(x). */
@@ -78,15 +86,20 @@ final class GraphOps {
     String linear(String prefix, String x, float[] weight, float[] bias) {
         int out = bias.length;
         int in = weight.length / out;
-        float[] transposed = new float[weight.length];
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                transposed[i * out + o] = weight[o * in + i];
+        String product = graph.node("MatMul", prefix + ".matmul",
+                List.of(x, graph.floats(prefix + ".weight_t", transposed(weight, out, in), in, out)));
+        return graph.node("Add", prefix + ".linear", List.of(product, graph.floats(prefix + ".bias", bias, out)));
+    }
+
+    /** The [cols, rows] transpose of a row-major [rows, cols] matrix. */
+    static float[] transposed(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = a[r * cols + c];
             }
         }
-        String product = graph.node("MatMul", prefix + ".matmul",
-                List.of(x, graph.floats(prefix + ".weight_t", transposed, in, out)));
-        return graph.node("Add", prefix + ".linear", List.of(product, graph.floats(prefix + ".bias", bias, out)));
+        return t;
     }
 
     /** torch.nn.Linear {@code prefix} ({@code prefix.weight}, {@code prefix.bias}). */
@@ -97,14 +110,23 @@ final class GraphOps {
     /** torch.nn.LayerNorm {@code prefix} over the last axis, eps 1e-5. */
     String layerNorm(String prefix, String x) {
         return graph.node("LayerNormalization", prefix + ".layer_norm",
-                List.of(x, graph.floats(prefix + ".weight", weights.floats(prefix + ".weight"), weights.shape(prefix + ".weight")),
-                        graph.floats(prefix + ".bias", weights.floats(prefix + ".bias"), weights.shape(prefix + ".bias"))),
+                List.of(x, parameter(prefix + ".weight"), parameter(prefix + ".bias")),
                 Attribute.integer("axis", -1), Attribute.real("epsilon", 1e-5f));
     }
 
-    /** Reshape to a constant shape (-1 for the one free dimension, the batch). */
+    /** The model's parameter {@code name} as it is, an initializer of the same name and shape. */
+    String parameter(String name) {
+        return graph.floats(name, weights.floats(name), weights.shape(name));
+    }
+
+    /** Reshape to a constant shape (-1 for the one free dimension, 0 to keep the input's). */
     String reshape(String output, String x, long... shape) {
-        return graph.node("Reshape", output, List.of(x, graph.shape(shape)));
+        return reshapeTo(output, x, graph.int64s(shape));
+    }
+
+    /** Reshape to the shape an int64 tensor of the graph holds. */
+    String reshapeTo(String output, String x, String shape) {
+        return graph.node("Reshape", output, List.of(x, shape));
     }
 
     String transpose(String output, String x, long... perm) {

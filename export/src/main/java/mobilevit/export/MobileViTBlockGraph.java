@@ -3,18 +3,16 @@ package mobilevit.export;
 import mobilevit.export.GraphOps.FeatureMap;
 import mobilevit.export.GraphOps.Tail;
 import mobilevit.export.OnnxGraph.Attribute;
-import mobilevit.model.BilinearResize;
 import mobilevit.model.MobileViTStage;
 
 import java.util.List;
 
 /**
  * The MobileViT block (paper Fig. 1b) as ONNX nodes, as the model's {@code MobileViTBlock}
- * computes it: local representation, unfolding into patches [N*P, tokens, d], L pre-norm
- * transformer layers and a LayerNorm, folding back, projection, and fusion with the block input.
- * A map side that is not a multiple of the patch is resized (bilinear, align_corners=False) to the
- * next multiple and back, by the model's own interpolation matrices ({@link BilinearResize#matrix})
- * as MatMul initializers, so the exported file computes what the model computes.
+ * computes it: local representation, unfolding into patches [N*P, tokens, d] (a map side that is
+ * not a multiple of the patch resized to the next multiple, {@link PatchGrid}), L pre-norm
+ * transformer layers and a LayerNorm, folding back (and resizing back), projection, and fusion
+ * with the block input.
  */
 final class MobileViTBlockGraph {
 
@@ -29,55 +27,31 @@ final class MobileViTBlockGraph {
         int p = spec.patch();
         FeatureMap local = ops.conv(prefix + ".local_rep.conv_3x3", input, 1, Tail.NORM_AND_SWISH);
         local = ops.conv(prefix + ".local_rep.conv_1x1", local, 1, Tail.NOTHING);
-        int h = local.h();
-        int w = local.w();
-        int h2 = (h + p - 1) / p * p;
-        int w2 = (w + p - 1) / p * p;
-        String x = resize(prefix + ".resize_to_patches", local.name(), h, w, h2, w2);
-        int nh = h2 / p;
-        int nw = w2 / p;
-        int tokens = nh * nw;
-        x = ops.reshape(prefix + ".unfold.split", x, -1, d, nh, p, nw, p);
+        PatchGrid grid = local.sizeFree() ? new FreePatchGrid(ops, prefix, local.name(), d, p)
+                : new FixedPatchGrid(ops, prefix, d, local.h(), local.w(), p);
+        String x = grid.toPatches(local.name());
+        x = ops.reshapeTo(prefix + ".unfold.split", x, grid.split()); // [N, d, nh, ph, nw, pw]
         x = ops.transpose(prefix + ".unfold.transpose", x, 0, 3, 5, 2, 4, 1); // [N, ph, pw, nh, nw, d]
-        x = ops.reshape(prefix + ".unfold", x, -1, tokens, d); // [N*P, tokens, d], row n*P + p*ph + pw
+        x = ops.reshapeTo(prefix + ".unfold", x, grid.tokens()); // [N*P, tokens, d], row n*P + p*ph + pw
         for (int i = 0; i < spec.depth(); i++) {
-            x = transformer(prefix + ".global_rep." + i, x, tokens, d, spec.heads());
+            x = transformer(prefix + ".global_rep." + i, x, d, spec.heads());
         }
         x = ops.layerNorm(prefix + ".global_rep." + spec.depth(), x);
-        x = ops.reshape(prefix + ".fold.split", x, -1, p, p, nh, nw, d);
+        x = ops.reshapeTo(prefix + ".fold.split", x, grid.unmerge()); // [N, ph, pw, nh, nw, d]
         x = ops.transpose(prefix + ".fold.transpose", x, 0, 5, 3, 1, 4, 2); // [N, d, nh, ph, nw, pw]
-        x = ops.reshape(prefix + ".fold", x, -1, d, h2, w2);
-        x = resize(prefix + ".resize_from_patches", x, h2, w2, h, w);
-        FeatureMap proj = ops.conv(prefix + ".conv_proj", new FeatureMap(x, d, h, w), 1, Tail.NORM_AND_SWISH);
+        x = ops.reshapeTo(prefix + ".fold", x, grid.map());
+        x = grid.fromPatches(x);
+        FeatureMap proj = ops.conv(prefix + ".conv_proj", new FeatureMap(x, d, local.h(), local.w()), 1,
+                Tail.NORM_AND_SWISH);
         String cat = ops.graph().node("Concat", prefix + ".concat", List.of(input.name(), proj.name()),
                 Attribute.integer("axis", 1));
-        return ops.conv(prefix + ".fusion", new FeatureMap(cat, input.channels() + proj.channels(), h, w), 1,
-                Tail.NORM_AND_SWISH);
+        return ops.conv(prefix + ".fusion", new FeatureMap(cat, input.channels() + proj.channels(), local.h(),
+                local.w()), 1, Tail.NORM_AND_SWISH);
     }
-
-    /** [N, d, inH, inW] to [N, d, outH, outW] as Rh x RwT, each side only where it changes. */
-    private String resize(String prefix, String x, int inH, int inW, int outH, int outW) {
-        if (inW != outW) {
-            float[] rw = BilinearResize.matrix(inW, outW); // [outW, inW]
-            float[] rwT = new float[rw.length];
-            for (int o = 0; o < outW; o++) {
-                for (int i = 0; i < inW; i++) {
-                    rwT[i * outW + o] = rw[o * inW + i];
-                }
-            }
-            x = ops.matMul(prefix + ".width", x, ops.graph().floats(prefix + ".rw_t", rwT, inW, outW));
-        }
-        if (inH != outH) {
-            x = ops.matMul(prefix + ".height",
-                    ops.graph().floats(prefix + ".rh", BilinearResize.matrix(inH, outH), outH, inH), x);
-        }
-        return x;
-    }
-
     /** x += MHA(LN(x)); x += FFN(LN(x)), FFN = Linear, Swish, Linear (CVNets' pre_norm_mha and pre_norm_ffn). */
-    private String transformer(String prefix, String x, int tokens, int d, int heads) {
+    private String transformer(String prefix, String x, int d, int heads) {
         String h = ops.layerNorm(prefix + ".pre_norm_mha.0", x);
-        x = ops.add(prefix + ".mha_residual", x, attention(prefix + ".pre_norm_mha.1", h, tokens, d, heads));
+        x = ops.add(prefix + ".mha_residual", x, attention(prefix + ".pre_norm_mha.1", h, d, heads));
         h = ops.layerNorm(prefix + ".pre_norm_ffn.0", x);
         h = ops.linear(prefix + ".pre_norm_ffn.1", h);
         h = ops.swish(prefix + ".pre_norm_ffn.2", h);
@@ -90,7 +64,7 @@ final class MobileViTBlockGraph {
      * query's scale head_dim^-0.5 folded into its weight and bias at export, softmax over the keys,
      * output projection.
      */
-    private String attention(String prefix, String x, int tokens, int d, int heads) {
+    private String attention(String prefix, String x, int d, int heads) {
         int headDim = d / heads;
         double[] qkvWeight = ops.weights().values(prefix + ".qkv_proj.weight"); // [3d, d]: q, k, v rows
         double[] qkvBias = ops.weights().values(prefix + ".qkv_proj.bias");
@@ -108,7 +82,7 @@ final class MobileViTBlockGraph {
                 b[i] = (float) (qkvBias[part * d + i] * s);
             }
             String y = ops.linear(prefix + "." + parts[part], x, w, b);
-            qkv[part] = ops.reshape(prefix + "." + parts[part] + ".heads", y, -1, tokens, heads, headDim);
+            qkv[part] = ops.reshape(prefix + "." + parts[part] + ".heads", y, 0, 0, heads, headDim);
         }
         String q = ops.transpose(prefix + ".query.t", qkv[0], 0, 2, 1, 3); // [N*P, heads, tokens, hd]
         String kT = ops.transpose(prefix + ".key.t", qkv[1], 0, 2, 3, 1); // [N*P, heads, hd, tokens]
@@ -117,7 +91,7 @@ final class MobileViTBlockGraph {
         String attn = ops.graph().node("Softmax", prefix + ".softmax", List.of(scores), Attribute.integer("axis", -1));
         String out = ops.matMul(prefix + ".context", attn, v);
         out = ops.transpose(prefix + ".context.t", out, 0, 2, 1, 3);
-        out = ops.reshape(prefix + ".context.merged", out, -1, tokens, d);
+        out = ops.reshape(prefix + ".context.merged", out, 0, 0, d);
         return ops.linear(prefix + ".out_proj", out);
     }
 }

@@ -16,7 +16,8 @@ import java.util.List;
  * A MobileViT as an ONNX graph, walked from its {@link Architecture} table as {@code MobileViT}
  * builds it: the stem, each stage's MV2 blocks (and MobileViT block), the 1x1 expansion, then the
  * head (global average pooling and the classifier; dropout is the identity in inference). Input
- * {@code pixels} [N, 3, H, W], output {@code logits} [N, classes], N free.
+ * {@code pixels} [N, 3, H, W], output {@code logits} [N, classes], N free (and H, W where the
+ * {@link InputSize} is).
  */
 final class MobileViTGraph {
 
@@ -25,13 +26,15 @@ final class MobileViTGraph {
 
     private MobileViTGraph() {}
 
-    static OnnxGraph build(MobileViT model, int height, int width) {
+    static OnnxGraph build(MobileViT model, InputSize size) {
         OnnxGraph graph = new OnnxGraph();
         GraphOps ops = new GraphOps(graph, new ModelWeights(model));
         MobileViTBlockGraph mobileVitBlock = new MobileViTBlockGraph(ops);
         Architecture architecture = model.architecture();
-        FeatureMap x = new FeatureMap(graph.input(INPUT, Dim.named("N"), Dim.of(3), Dim.of(height), Dim.of(width)),
-                3, height, width);
+        String pixels = size.free()
+                ? graph.input(INPUT, Dim.named("N"), Dim.of(3), Dim.named("H"), Dim.named("W"))
+                : graph.input(INPUT, Dim.named("N"), Dim.of(3), Dim.of(size.height()), Dim.of(size.width()));
+        FeatureMap x = new FeatureMap(pixels, 3, size.height(), size.width());
         x = ops.conv("conv_1", x, 2, Tail.NORM_AND_SWISH);
         List<StageSpec> stages = architecture.stages();
         for (int i = 0; i < stages.size(); i++) {
@@ -39,7 +42,8 @@ final class MobileViTGraph {
             StageSpec spec = stages.get(i);
             if (spec instanceof InvertedResidualStage s) {
                 for (int b = 0; b < s.blocks(); b++) {
-                    x = invertedResidual(ops, prefix + "." + b, x, s.outChannels(), b == 0 ? s.stride() : 1, s.expansion());
+                    int stride = b == 0 ? s.stride() : 1;
+                    x = invertedResidual(ops, prefix + "." + b, x, s.outChannels(), stride, s.expansion());
                 }
             } else if (spec instanceof MobileViTStage s) {
                 x = invertedResidual(ops, prefix + ".0", x, s.outChannels(), s.stride(), s.expansion());
@@ -49,10 +53,8 @@ final class MobileViTGraph {
         x = ops.conv("conv_1x1_exp", x, 1, Tail.NORM_AND_SWISH);
         String pooled = graph.node("GlobalAveragePool", "pool", List.of(x.name()));
         pooled = ops.reshape("pool.flat", pooled, -1, x.channels());
-        String logits = graph.node("Gemm", OUTPUT, List.of(pooled,
-                graph.floats("classifier.fc.weight", ops.weights().floats("classifier.fc.weight"), model.numClasses(), x.channels()),
-                graph.floats("classifier.fc.bias", ops.weights().floats("classifier.fc.bias"), model.numClasses())),
-                Attribute.integer("transB", 1));
+        String logits = graph.node("Gemm", OUTPUT, List.of(pooled, ops.parameter("classifier.fc.weight"),
+                ops.parameter("classifier.fc.bias")), Attribute.integer("transB", 1)); // [classes, C] transposed
         graph.output(logits, Dim.named("N"), Dim.of(model.numClasses()));
         return graph;
     }

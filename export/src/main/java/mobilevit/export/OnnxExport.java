@@ -1,7 +1,6 @@
 package mobilevit.export;
 
 import mobilevit.core.AtomicFiles;
-import mobilevit.core.UserError;
 import mobilevit.model.MobileViT;
 
 import java.io.IOException;
@@ -11,38 +10,25 @@ import java.util.Map;
 /**
  * Writes a MobileViT in eval mode as an ONNX file (opset 17, IR version 8): input {@code pixels}
  * [N, 3, H, W] float32 (BGR, [0, 1]), output {@code logits} [N, classes], the batch N free and
- * H x W fixed at export. BatchNorm is folded into the convolutions and the attention scale into
- * the query projection; only standard operators of the default domain.
+ * H x W fixed at export or free ({@link InputSize}). BatchNorm is folded into the convolutions and
+ * the attention scale into the query projection; only standard operators of the default domain.
  */
 public final class OnnxExport {
 
     public static final int OPSET = 17;
     /** The IR version of ONNX 1.12, the first release with opset 17. */
     static final int IR_VERSION = 8;
-    /** The model's total stride: a smaller side leaves its last stages without pixels. */
-    public static final int MIN_SIDE = 32;
 
     private OnnxExport() {}
 
-    /** Refuses an input size the model cannot take. */
-    public static void checkSize(int height, int width) {
-        if (height < MIN_SIDE || width < MIN_SIDE) {
-            throw new UserError("--size " + height + " " + width + ": the model needs at least " + MIN_SIDE + "x"
-                    + MIN_SIDE + " pixels (its total stride)");
-        }
-    }
-
     /**
-     * Writes {@code model} (its parameters float32) for inputs of {@code height} x {@code width} to
-     * {@code output}, atomically.
+     * Writes {@code model}, its weights as float32, for inputs of {@code size} to {@code output},
+     * atomically (temporary file, fsync, rename).
      *
-     * @throws UserError if the size is refused ({@link #checkSize})
      * @throws IOException if the file cannot be written
      */
-    public static void write(MobileViT model, int height, int width, ExportMetadata metadata, Path output)
-            throws IOException {
-        checkSize(height, width);
-        byte[] bytes = modelProto(MobileViTGraph.build(model, height, width), metadata.properties()).toByteArray();
+    public static void write(MobileViT model, InputSize size, ExportMetadata metadata, Path output) throws IOException {
+        byte[] bytes = modelProto(MobileViTGraph.build(model, size), metadata.properties()).toByteArray();
         AtomicFiles.write(output, out -> out.write(bytes));
     }
 

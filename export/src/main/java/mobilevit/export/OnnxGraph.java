@@ -2,6 +2,7 @@ package mobilevit.export;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,13 +32,18 @@ final class OnnxGraph {
 
     /** A node attribute (AttributeProto). */
     record Attribute(Proto proto) {
-        // AttributeProto: name 1, f 2, i 3, ints 8, type 20; AttributeType FLOAT 1, INT 2, INTS 7
+        // AttributeProto: name 1, f 2, i 3, s 4, ints 8, type 20; AttributeType FLOAT 1, INT 2, STRING 3, INTS 7
         static Attribute integer(String name, long value) {
             return new Attribute(new Proto().string(1, name).int64(20, 2).int64(3, value));
         }
 
         static Attribute real(String name, float value) {
             return new Attribute(new Proto().string(1, name).int64(20, 1).float32(2, value));
+        }
+
+        static Attribute string(String name, String value) {
+            byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+            return new Attribute(new Proto().string(1, name).int64(20, 3).bytes(4, utf8));
         }
 
         static Attribute ints(String name, long... values) {
@@ -67,7 +73,10 @@ final class OnnxGraph {
         outputs.add(valueInfo(name, dims));
     }
 
-    /** A node of the default domain with one output, {@code output}, which also names the node. */
+    /**
+     * A node of the default domain with one output, {@code output}, which also names the node; an
+     * empty input name leaves an optional input out.
+     */
     String node(String opType, String output, List<String> in, Attribute... attributes) {
         claim(output);
         // NodeProto: input 1, output 2, name 3, op_type 4, attribute 5
@@ -90,9 +99,9 @@ final class OnnxGraph {
         return initializer(name, FLOAT, raw.array(), dims);
     }
 
-    /** A 1-D int64 initializer (a Reshape's target shape), one per distinct value list. */
-    String shape(long... values) {
-        StringBuilder key = new StringBuilder("shape");
+    /** A 1-D int64 initializer (a Reshape's target shape, a size), one per distinct value list. */
+    String int64s(long... values) {
+        StringBuilder key = new StringBuilder("int64");
         for (long v : values) {
             key.append('_').append(v < 0 ? "m" + -v : Long.toString(v));
         }

@@ -11,7 +11,8 @@ import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -37,14 +38,16 @@ class OnnxCheckerTest {
     @TempDir
     Path dir;
 
-    @Test
-    void exportedFilePassesTheFullCheck() throws IOException, InterruptedException {
+    /** 200: the MobileViT blocks' resize to whole patches and back is in the graph too; free: every block's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"200", "free"})
+    void exportedFilePassesTheFullCheck(String size) throws IOException, InterruptedException {
         Path file = dir.resolve("xxs.onnx");
         Path weights = fixture("weights/xx_small_cvnets.safetensors");
         try (NDManager manager = NDManager.newBaseManager()) {
             MobileViT model = WeightsFile.loadModel(weights, Variant.XXS, 1000, manager);
-            // 200: the MobileViT blocks' resize to whole patches and back is in the graph too
-            OnnxExport.write(model, 200, 200, ExportMetadata.of(Variant.XXS, 1000, 288, 256, weights), file);
+            InputSize inputSize = size.equals("free") ? InputSize.FREE : InputSize.fixed(200, 200);
+            OnnxExport.write(model, inputSize, ExportMetadata.of(Variant.XXS, 1000, 288, 256, weights), file);
         }
         String out = null;
         for (String python : List.of("python3", "/usr/bin/python3")) {

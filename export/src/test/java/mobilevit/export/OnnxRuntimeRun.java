@@ -2,7 +2,6 @@ package mobilevit.export;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -13,13 +12,13 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Runs an exported file on ONNX Runtime's CPU provider (two threads, as the tests' PyTorch). */
-final class OnnxRuntimeRun {
+/** Runs an exported file on ONNX Runtime's CPU provider (two threads, as the tests' PyTorch); launch's tests use it too. */
+public final class OnnxRuntimeRun {
 
     private OnnxRuntimeRun() {}
 
     /** A session on {@code file}; the caller closes it. */
-    static OrtSession open(Path file) throws OrtException {
+    public static OrtSession open(Path file) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(2);
@@ -29,7 +28,7 @@ final class OnnxRuntimeRun {
     }
 
     /** The session's {@code logits} for {@code pixels} [N, 3, H, W], as an array of {@code manager}. */
-    static NDArray logits(OrtSession session, NDArray pixels, NDManager manager) throws OrtException {
+    public static NDArray logits(OrtSession session, NDArray pixels, NDManager manager) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         long[] shape = pixels.getShape().getShape();
         try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels.toFloatArray()), shape);
@@ -39,7 +38,7 @@ final class OnnxRuntimeRun {
             FloatBuffer values = out.getFloatBuffer();
             float[] data = new float[values.remaining()];
             values.get(data);
-            return manager.create(data, new Shape(outShape)).toType(DataType.FLOAT32, false);
+            return manager.create(data, new Shape(outShape));
         }
     }
 }

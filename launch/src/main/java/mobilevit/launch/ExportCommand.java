@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
 import mobilevit.export.ExportMetadata;
+import mobilevit.export.InputSize;
 import mobilevit.export.OnnxExport;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
@@ -59,11 +60,18 @@ final class ExportCommand implements Runnable {
     Path output;
 
     @Option(names = "--size", arity = "2", paramLabel = "N", description = "input height and width (default 256 256)")
-    int[] size = {256, 256};
+    int[] size;
+
+    @Option(names = "--free-size", description = "height and width free in the file: any size of at least 32x32")
+    boolean freeSize;
 
     @Override
     public void run() {
-        OnnxExport.checkSize(size[0], size[1]);
+        if (freeSize && size != null) {
+            throw new UserError("--size and --free-size exclude each other");
+        }
+        InputSize inputSize = freeSize ? InputSize.FREE : size == null ? InputSize.fixed(256, 256)
+                : InputSize.fixed(size[0], size[1]);
         checkWritable(output);
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
             MobileViT model;
@@ -86,9 +94,9 @@ final class ExportCommand implements Runnable {
                 model = Args.model(source.weights, v, numClasses, manager);
                 metadata = ExportMetadata.of(v, numClasses, 288, 256, source.weights);
             }
-            OnnxExport.write(model, size[0], size[1], metadata, output);
+            OnnxExport.write(model, inputSize, metadata, output);
             System.out.println("wrote " + output + " (MobileViT-" + model.architecture().name() + ", "
-                    + model.numClasses() + " classes, " + size[0] + "x" + size[1] + ", source sha256 "
+                    + model.numClasses() + " classes, " + inputSize + ", source sha256 "
                     + metadata.sourceSha256() + ")");
         } catch (IOException e) {
             throw new UserError("cannot write " + output + ": " + IoFailures.describe(e), 5);
