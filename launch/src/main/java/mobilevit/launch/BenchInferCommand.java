@@ -16,6 +16,7 @@ import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
 import mobilevit.evaluation.OnnxFile;
 import mobilevit.export.ExportMetadata;
+import mobilevit.export.InputSize;
 import mobilevit.export.OnnxExport;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
@@ -130,7 +131,8 @@ final class BenchInferCommand implements Runnable {
             Path copy = dir.resolve("weights.safetensors");
             WeightsFile.write(StateDict.export(model, manager), copy);
             Path onnxPath = dir.resolve("model.onnx");
-            OnnxExport.write(model, size, size, ExportMetadata.of(v, classes, size * 9 / 8, size, copy), onnxPath);
+            OnnxExport.write(model, InputSize.fixed(size, size), ExportMetadata.of(v, classes, size * 9 / 8, size, copy),
+                    onnxPath);
             NDArray one = manager.randomUniform(0, 1, new Shape(1, 3, size, size));
             NDArray many = manager.randomUniform(0, 1, new Shape(batch, 3, size, size));
             List<Runtime> runtimes = new ArrayList<>();
@@ -301,6 +303,7 @@ final class BenchInferCommand implements Runnable {
 
         private void forward(NDArray x) {
             try (NDManager scope = x.getManager().newSubManager()) {
+                x.tempAttach(scope); // every array the forward makes follows its input into the scope, freed with it
                 model.forward(new ParameterStore(scope, false), new NDList(x), false).singletonOrThrow().toFloatArray();
             }
         }
