@@ -1,7 +1,9 @@
 package mobilevit.data;
 
+import mobilevit.core.Choice;
+
 /** How images are resized (configuration key {@code data.interpolation}). */
-public enum Interpolation {
+public enum Interpolation implements Choice {
     /** OpenCV {@code INTER_LINEAR}, no antialiasing: what CVNets v0.1 trained and evaluated with. */
     BILINEAR("bilinear"),
     /** Pillow's antialiased bilinear filter: what Hugging Face's MobileViT image processor uses. */
@@ -14,20 +16,14 @@ public enum Interpolation {
     }
 
     /** The configuration name. */
+    @Override
     public String id() {
         return id;
     }
 
-    /**
-     * The constant of a configuration name. Like every choice's {@code parse}, an unknown name is an
-     * IllegalArgumentException, which the caller words for its key or option.
-     */
+    /** The constant of a configuration name. */
     public static Interpolation parse(String id) {
-        for (Interpolation i : values()) {
-            if (i.id.equals(id)) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("unknown interpolation '" + id + "' (expected bilinear or bilinear-antialias)");
+        return Choice.parse(Interpolation.class, id,
+                t -> "unknown interpolation '" + t + "' (expected " + Choice.alternatives(Interpolation.class) + ")");
     }
 }

@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.Choice;
+
 /**
  * The crop box of RandomResizedCrop: up to 10 tries of a random area fraction and a log-uniform
  * aspect ratio, then a centre-crop fallback with the ratio clamped. Two variants whose draws and
@@ -8,7 +10,7 @@ package mobilevit.data;
 public final class RandomResizedCrop {
 
     /** Which implementation's arithmetic to follow. */
-    public enum Variant {
+    public enum Variant implements Choice {
         /**
          * CVNets v0.1 {@code data/transforms/image.py}: the paper's crop. Double arithmetic, ratio
          * bounds rounded to (0.75, 1.333) in its constructor, also in the fallback.
@@ -31,18 +33,14 @@ public final class RandomResizedCrop {
         }
 
         /** The configuration name: {@code cvnets} or {@code torchvision}. */
+        @Override
         public String id() {
             return id;
         }
 
         public static Variant parse(String id) {
-            for (Variant v : values()) {
-                if (v.id.equals(id)) {
-                    return v;
-                }
-            }
-            throw new IllegalArgumentException("unknown RandomResizedCrop variant '" + id
-                    + "' (expected cvnets or torchvision)");
+            return Choice.parse(Variant.class, id, t -> "unknown RandomResizedCrop variant '" + t + "' (expected "
+                    + Choice.alternatives(Variant.class) + ")");
         }
     }
 

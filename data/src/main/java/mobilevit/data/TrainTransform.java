@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.Choice;
+
 import org.opencv.core.Mat;
 
 import java.nio.ByteBuffer;
@@ -26,7 +28,7 @@ public final class TrainTransform {
     private static final int[] REDUCTIONS = {8, 4, 2};
 
     /** How much of a JPEG is decoded for a training crop. */
-    public enum Decoding {
+    public enum Decoding implements Choice {
         /**
          * only the rows and columns of the crop (and a margin), at REDUCED's scale (libjpeg-turbo,
          * {@link JpegRegion}): the same pixels as REDUCED, with the IDCT of the rest and the entropy
@@ -41,12 +43,8 @@ public final class TrainTransform {
 
         /** Parses {@code region}, {@code reduced} or {@code full}. */
         public static Decoding parse(String text) {
-            for (Decoding d : values()) {
-                if (d.name().equalsIgnoreCase(text)) {
-                    return d;
-                }
-            }
-            throw new IllegalArgumentException("decoding must be region, reduced or full, got '" + text + "'");
+            return Choice.parse(Decoding.class, text,
+                    t -> "decoding must be " + Choice.alternatives(Decoding.class) + ", got '" + t + "'");
         }
     }
 
