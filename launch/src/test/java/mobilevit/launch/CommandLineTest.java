@@ -234,6 +234,31 @@ class CommandLineTest {
         assertFalse(Files.exists(tmp.resolve("never.npy")));
     }
 
+    /** The commands that build a model share --variant and --classes: the same one-line refusals. */
+    @Test
+    void oneModelOptionRefusesAVariantOrAClassCountThatIsNone() {
+        String input = fixture("inputs/input_b1_128x128.npy").toString();
+        String image = tmp.resolve("never.jpg").toString();
+        List<String[]> commands = List.of(
+                new String[] {"info"},
+                new String[] {"forward", "--weights", WEIGHTS, "--input", input, "--output", tmp.resolve("never.npy")
+                    .toString()},
+                new String[] {"overfit", "--weights", WEIGHTS, "--input", input, "--labels", input, "--steps", "1"},
+                new String[] {"eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS},
+                new String[] {"predict", "--weights", WEIGHTS, image});
+        for (String[] command : commands) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--variant", "m"));
+            Cli.run(args.toArray(String[]::new)).failsWithOneLine(2,
+                    "error: unknown MobileViT variant 'm' (expected one of xxs, xs, s)");
+            args.set(args.size() - 1, "xxs");
+            args.addAll(List.of("--classes", "0"));
+            Cli.run(args.toArray(String[]::new)).failsWithOneLine(2, "error: --classes must be positive, got 0");
+        }
+        Cli.run("predict", "--weights", WEIGHTS, image).failsWithOneLine(2, "error: --variant is required with --weights");
+        assertFalse(Files.exists(tmp.resolve("never.npy")));
+    }
+
     @Test
     void evalRefusesBadInputInOneLine() throws IOException {
         Cli.run("eval", "--data", tmp.resolve("missing").toString(), "--weights", WEIGHTS)
