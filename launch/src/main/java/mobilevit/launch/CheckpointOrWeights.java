@@ -62,7 +62,10 @@ final class CheckpointOrWeights {
         return n;
     }
 
-    /** A {@code --variant} or {@code --classes} given with {@code --checkpoint} must be the checkpoint's: it is not an override. */
+    /**
+     * A {@code --variant} or {@code --classes} given with {@code --checkpoint} must be the
+     * checkpoint's: it is not an override.
+     */
     void sameAsCheckpoint(ModelSection model) {
         if (variant().filter(v -> v != model.variant()).isPresent()) {
             throw new UserError("--variant " + variant + " does not match the checkpoint's model.variant "

@@ -46,8 +46,8 @@ final class ForwardCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager(device.device())) {
             Autograd.setEnabled(false);
             NDArray x = readInput(manager);
-            NDArray logits = Args.model(weights.file, model.variant(), classes, manager).forward(new ParameterStore(manager, false), new NDList(x), false)
-                    .singletonOrThrow();
+            NDArray logits = Args.model(weights.file, model.variant(), classes, manager)
+                    .forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow();
             NDArray cpuLogits = logits.toDevice(Device.cpu(), false);
             AtomicFiles.write(output, out -> Npy.write(cpuLogits, out));
             System.out.println("wrote " + output + " " + logits.getShape());

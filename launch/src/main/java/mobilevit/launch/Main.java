@@ -48,8 +48,8 @@ public final class Main implements Runnable {
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) { // an Error: picocli hands only Exceptions to the handler
-            return ErrorHandler.outOfMemory(e, Runtime.getRuntime().maxMemory(), ErrorHandler.verbose(cli.getParseResult()),
-                    cli.getErr());
+            return ErrorHandler.outOfMemory(e, Runtime.getRuntime().maxMemory(),
+                    ErrorHandler.verbose(cli.getParseResult()), cli.getErr());
         }
     }
 }

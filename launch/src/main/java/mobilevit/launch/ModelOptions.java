@@ -13,7 +13,8 @@ final class ModelOptions {
     @Option(names = "--variant", required = true, description = "xxs, xs or s")
     String variant;
 
-    @Option(names = "--classes", defaultValue = "" + IMAGENET_CLASSES, description = "classes of the head (default ${DEFAULT-VALUE})")
+    @Option(names = "--classes", defaultValue = "" + IMAGENET_CLASSES,
+            description = "classes of the head (default ${DEFAULT-VALUE})")
     int classes;
 
     /** The variant, refused in one line when it names none. */
