@@ -1,10 +1,8 @@
 package mobilevit.data;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import mobilevit.core.Sha256;
+
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -36,25 +34,12 @@ public record DataFingerprint(List<String> classes, List<Integer> imagesPerClass
                 paths[i] = index.classes.get(c) + "/" + index.files[i];
             }
         }
-        return new DataFingerprint(index.classes, List.of(counts), sha256(paths));
+        Arrays.sort(paths);
+        return new DataFingerprint(index.classes, List.of(counts), Sha256.ofLines(Arrays.asList(paths)));
     }
 
     /** All images. */
     public long images() {
         return imagesPerClass.stream().mapToLong(Integer::longValue).sum();
-    }
-
-    private static String sha256(String[] paths) {
-        Arrays.sort(paths);
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        for (String p : paths) {
-            md.update((p + "\n").getBytes(StandardCharsets.UTF_8));
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 }

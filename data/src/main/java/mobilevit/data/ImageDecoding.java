@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.IntMath;
+
 import org.opencv.core.CvException;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -112,8 +114,8 @@ public final class ImageDecoding {
         limit.check(fullHeight, fullWidth);
         if (decoder == JpegDecoder.TURBOJPEG && JpegDecoder.decodesRegions() && encoded.isDirect()
                 && ExifOrientation.upright(encoded)) {
-            int rows = ceilDiv(fullHeight, reduction);
-            int cols = ceilDiv(fullWidth, reduction);
+            int rows = IntMath.ceilDiv(fullHeight, reduction);
+            int cols = IntMath.ceilDiv(fullWidth, reduction);
             ByteBuffer pixels = Workspace.current().pixels(Math.multiplyExact(3 * cols, rows));
             if (JpegRegion.decode(DirectBuffers.address(encoded), encoded.limit(), reduction, top, left, height, width,
                     DirectBuffers.address(pixels), cols, rows)) {
@@ -149,8 +151,8 @@ public final class ImageDecoding {
                 || !ExifOrientation.upright(encoded)) {
             return null;
         }
-        int width = ceilDiv(info.getInt(0), reduction);
-        int height = ceilDiv(info.getInt(4), reduction);
+        int width = IntMath.ceilDiv(info.getInt(0), reduction);
+        int height = IntMath.ceilDiv(info.getInt(4), reduction);
         ByteBuffer pixels = ws.pixels(Math.multiplyExact(3 * width, height));
         if (!TurboJpeg.decodeBgr(handle, source, length, DirectBuffers.address(pixels), width, height)) {
             ws.discardDecompressor();
@@ -227,10 +229,5 @@ public final class ImageDecoding {
     private static int bigEndianInt(ByteBuffer b, int at) {
         return (b.get(at) & 0xFF) << 24 | (b.get(at + 1) & 0xFF) << 16 | (b.get(at + 2) & 0xFF) << 8
                 | b.get(at + 3) & 0xFF;
-    }
-
-    /** ceil(a / b) for positive ints: the side of a 1/b decode, and a scaled box's far edge. */
-    static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 }

@@ -3,16 +3,13 @@ package mobilevit.data;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import mobilevit.core.Sha256;
 import mobilevit.core.UserError;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -99,13 +96,9 @@ public final class ImageFolder {
         return UserCache.folder("index");
     }
 
+    /** The index cache's file name: the first 96 bits of the SHA-256 of the folder's absolute path. */
     private static String cacheName(Path absolute) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(absolute.toString().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 12) + ".index";
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(absolute.toString()).substring(0, 24) + ".index";
     }
 
     /** The split folder (absolute, links resolved). */

@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.core.IntMath;
+
 import org.opencv.core.Mat;
 
 import java.nio.ByteBuffer;
@@ -100,8 +102,8 @@ public final class TrainTransform {
                 image = decoding == Decoding.REGION && interpolation == Interpolation.BILINEAR
                         ? decodeCrop(encoded, header, box, reduction)
                         : ImageDecoding.decode(encoded, reduction, decoder, limit);
-                if (image.rows() == ImageDecoding.ceilDiv(header[0], reduction)
-                        && image.cols() == ImageDecoding.ceilDiv(header[1], reduction)) {
+                if (image.rows() == IntMath.ceilDiv(header[0], reduction)
+                        && image.cols() == IntMath.ceilDiv(header[1], reduction)) {
                     finish(image, box, reduction, d, outH, outW, dst, offset);
                     return;
                 }
@@ -125,8 +127,8 @@ public final class TrainTransform {
     private Mat decodeCrop(ByteBuffer encoded, int[] header, CropBox box, int reduction) throws UnreadableImageException {
         int top = box.top() / reduction - 1;
         int left = box.left() / reduction - 1;
-        int bottom = ImageDecoding.ceilDiv(box.top() + box.height(), reduction) + 1;
-        int right = ImageDecoding.ceilDiv(box.left() + box.width(), reduction) + 1;
+        int bottom = IntMath.ceilDiv(box.top() + box.height(), reduction) + 1;
+        int right = IntMath.ceilDiv(box.left() + box.width(), reduction) + 1;
         return ImageDecoding.decodeRegion(encoded, reduction, header[0], header[1], top, left, bottom - top,
                 right - left, decoder, limit);
     }

@@ -13,6 +13,7 @@ import ch.qos.logback.core.read.ListAppender;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import mobilevit.core.Sha256;
 import mobilevit.data.SyntheticImageNet;
 
 import org.junit.jupiter.api.AfterEach;
@@ -153,7 +154,7 @@ class ChangedDataTest {
         JsonObject manifest = JsonParser.parseString(Files.readString(old.resolve(Checkpoint.MANIFEST))).getAsJsonObject();
         JsonObject entry = manifest.getAsJsonObject("files").getAsJsonObject(Checkpoint.STATE);
         entry.addProperty("bytes", Files.size(old.resolve(Checkpoint.STATE)));
-        entry.addProperty("sha256", Checkpoint.sha256(old.resolve(Checkpoint.STATE)));
+        entry.addProperty("sha256", Sha256.of(old.resolve(Checkpoint.STATE)));
         Files.writeString(old.resolve(Checkpoint.MANIFEST), Checkpoint.GSON.toJson(manifest));
         assertEquals(Trainer.Outcome.STOPPED, new Trainer(config(dir.resolve("data")), dir.resolve("old-run"), old)
                 .stopAfterStep(2).run().outcome());
