@@ -14,7 +14,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import mobilevit.core.Sha256;
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
