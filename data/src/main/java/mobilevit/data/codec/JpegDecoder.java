@@ -17,9 +17,9 @@ public enum JpegDecoder {
     }
 
     /**
-     * Whether {@link #TURBOJPEG} decodes training crops by region (training's {@code decoding: region}):
-     * libturbojpeg and the project's {@code libmobilevit_jpeg.so} load, and a region decodes as a whole
-     * image does (the first call logs why not).
+     * Whether {@link #TURBOJPEG} decodes training crops by region (the training transform's
+     * {@code REGION} decoding): libturbojpeg and the project's {@code libmobilevit_jpeg.so} load, and a
+     * region decodes as a whole image does (the first call logs why not).
      */
     public static boolean decodesRegions() {
         return TurboJpeg.available() && JpegRegion.available();
