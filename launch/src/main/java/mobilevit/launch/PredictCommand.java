@@ -10,10 +10,10 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 
 import mobilevit.core.UserError;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageNetClasses;
-import mobilevit.data.Interpolation;
-import mobilevit.data.UnreadableImageException;
+import mobilevit.data.codec.UnreadableImageException;
+import mobilevit.data.dataset.ImageNetClasses;
+import mobilevit.data.pipeline.EvalTransform;
+import mobilevit.data.pipeline.Interpolation;
 import mobilevit.evaluation.ImageClassifier;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsMismatchException;

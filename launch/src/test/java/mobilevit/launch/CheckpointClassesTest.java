@@ -2,7 +2,7 @@ package mobilevit.launch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

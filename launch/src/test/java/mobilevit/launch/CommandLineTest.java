@@ -16,10 +16,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.BadImages;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageDecoding;
-import mobilevit.data.ImageFolder;
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.codec.ImageDecoding;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.model.Autograd;
 import mobilevit.model.ChannelsLastCheck;
 import mobilevit.model.MemoryFormat;
