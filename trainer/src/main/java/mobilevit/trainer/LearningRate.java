@@ -53,6 +53,15 @@ public final class LearningRate {
         this.maxIterations = maxIterations;
     }
 
+    /**
+     * The schedule of a run of {@code totalSteps} optimizer steps over {@code epochs}: warm-up to
+     * {@code lr} (optim.lr), then cosine as {@code schedule} says.
+     */
+    static LearningRate of(double lr, ScheduleSection schedule, int epochs, long totalSteps) {
+        return new LearningRate(lr, schedule.minLr(), schedule.warmupInitLr(), schedule.warmupIterations(),
+                schedule.mode(), epochs, totalSteps - 1);
+    }
+
     /** The schedule's value before rounding, at global iteration {@code iteration} in {@code epoch}. */
     public double raw(long iteration, int epoch) {
         if (iteration < warmupIterations) {

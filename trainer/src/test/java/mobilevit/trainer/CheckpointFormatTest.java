@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 
-import com.google.gson.JsonObject;
-
 import mobilevit.data.SyntheticImageNet;
-import mobilevit.model.StateDict;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -47,49 +44,32 @@ class CheckpointFormatTest {
 
     @Test
     void loadingAndSavingAgainKeepsEveryTensorAndStateValue() throws IOException {
-        Path copy = dir.resolve("saved-again");
-        try (NDManager m = NDManager.newBaseManager(Device.cpu());
-                TrainStep step = TrainStep.builder(List.of(Device.cpu()), config.model().builder())
-                        .optEma(config.train().emaMomentum()).optPrecision(config.train().precision())
-                        .optAccumulation(config.train().accumFreq()).build()) {
+        Path run = dir.resolve("saved-again");
+        RunSetup setup = RunSetup.create(config, run, Cluster.SINGLE_PROCESS);
+        try (RunFolderLock lock = setup.lock(); NDManager m = NDManager.newBaseManager(Device.cpu());
+                TrainStep step = setup.trainStep(config, Cluster.SINGLE_PROCESS)) {
+            RunCheckpoints checkpoints = new RunCheckpoints(config, run, setup, Cluster.SINGLE_PROCESS);
+            EpochMetrics metrics = new EpochMetrics();
+            RunState state = checkpoints.begin(fixture, null, step, metrics);
             Checkpoint.Contents c = Checkpoint.read(fixture, m);
-            c.loadWeights(step.replicas().master(), Checkpoint.Weights.RAW);
-            c.loadWeights(step.ema().model(), Checkpoint.Weights.EMA);
-            step.optimizer().load(c.optimizer(), RunState.number(c.state(), "optimizer_steps").longValue(),
-                    step.replicas().masterState());
-            step.lossScaler().load(c.state().getAsJsonObject("loss_scaler"));
-            RunState state = RunState.fromJson(c.state());
-            JsonObject json = state.toJson(config.train().seed());
-            json.addProperty("optimizer_steps", step.optimizer().steps());
-            json.addProperty("variant", config.model().variant().id());
-            json.addProperty("num_classes", config.model().numClasses());
-            json.addProperty("replicas", step.replicas().globalSize());
-            json.addProperty("accum_freq", config.train().accumFreq());
-            json.add("metrics", EpochMetrics.fromJson(c.state().getAsJsonArray("metrics")).toJson());
-            json.add("classes", c.state().get("classes"));
-            json.add("train_data", c.state().get("train_data"));
-            json.add("loss_scaler", step.lossScaler().toJson());
-            Checkpoint.write(copy, StateDict.export(step.replicas().master(), m), StateDict.export(step.ema().model(), m),
-                    step.optimizer().stateTensors(step.replicas().masterState(), m), json, c.configYaml());
-
-            Checkpoint.Contents again = Checkpoint.read(copy, m);
+            Checkpoint.Contents again = Checkpoint.read(checkpoints.save(state, step, metrics, false), m);
             ExactResumeTest.assertBitwiseEqual(c.raw(), again.raw());
             ExactResumeTest.assertBitwiseEqual(c.ema(), again.ema());
             ExactResumeTest.assertBitwiseEqual(c.optimizer(), again.optimizer());
             assertEquals(c.state(), again.state());
-            assertEquals(c.configYaml(), again.configYaml());
         }
     }
 
     @Test
     void resumingInOneGoEqualsResumingTwice() throws IOException {
-        Trainer.Summary straight = new Trainer(config, dir.resolve("straight"), fixture).run();
+        Trainer.Summary straight = Trainer.builder(config, dir.resolve("straight")).optResumeFrom(fixture).build()
+                .run();
         assertEquals(Trainer.Outcome.FINISHED, straight.outcome());
 
         Path twice = dir.resolve("twice");
-        Trainer.Summary first = new Trainer(config, twice, fixture).stopAfterStep(5).run();
+        Trainer.Summary first = Trainer.builder(config, twice).optResumeFrom(fixture).optStopAfterStep(5).build().run();
         assertEquals(Trainer.Outcome.STOPPED, first.outcome());
-        Trainer.Summary second = new Trainer(config, twice, null).run();
+        Trainer.Summary second = Trainer.builder(config, twice).build().run();
         assertEquals(Trainer.Outcome.FINISHED, second.outcome());
 
         assertEquals(Files.readString(dir.resolve("straight").resolve("metrics.csv")),
