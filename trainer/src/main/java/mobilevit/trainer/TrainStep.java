@@ -84,8 +84,8 @@ public final class TrainStep implements AutoCloseable {
     private Times times = new Times();
 
     private TrainStep(Builder b) {
-        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode, b.cluster, b.precision,
-                b.memoryFormat);
+        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.cluster,
+                new ReplicaGroup.Forward(b.mode, b.labelSmoothing, b.precision, b.memoryFormat));
         optimizer = new AdamW(b.beta1, b.beta2, b.eps, b.weightDecay);
         if (b.emaMomentum > 0) {
             emaManager = NDManager.newBaseManager(replicas.masterDevice());
