@@ -42,7 +42,7 @@ public final class LearningRate {
      * @param maxIterations the last global iteration index (iterations 0..maxIterations run); used
      *     in iteration mode only
      */
-    public LearningRate(double max, double min, double warmupInit, long warmupIterations, Mode mode,
+    private LearningRate(double max, double min, double warmupInit, long warmupIterations, Mode mode,
             int maxEpochs, long maxIterations) {
         this.max = max;
         this.min = min;
@@ -57,7 +57,7 @@ public final class LearningRate {
      * The schedule of a run of {@code totalSteps} optimizer steps over {@code epochs}: warm-up to
      * {@code lr} (optim.lr), then cosine as {@code schedule} says.
      */
-    static LearningRate of(double lr, ScheduleSection schedule, int epochs, long totalSteps) {
+    public static LearningRate of(double lr, ScheduleSection schedule, int epochs, long totalSteps) {
         return new LearningRate(lr, schedule.minLr(), schedule.warmupInitLr(), schedule.warmupIterations(),
                 schedule.mode(), epochs, totalSteps - 1);
     }
