@@ -120,7 +120,8 @@ final class DemoCommand implements Runnable {
             Evaluator.Result r;
             try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.eval().resize(), cfg.eval().crop(),
                     cfg.data().interpolation()), cfg.eval().batchSize(), cfg.data().workers(), cfg.data().prefetch())) {
-                r = Evaluator.evaluate(loader, models, cfg.model().numClasses(), manager, null, null);
+                r = Evaluator.evaluate(loader, models, cfg.model().numClasses(), manager, null,
+                        Evaluator.Progress.NONE);
             }
             List<EpochMetrics.Row> epochs = EpochMetrics.fromState(c.state());
             double trainerTop1 = epochs.get(epochs.size() - 1).top1();

@@ -164,7 +164,7 @@ public final class Trainer {
         try (NDManager scratch = NDManager.newBaseManager(replicas.masterDevice())) {
             Evaluator.Result val = Evaluator.evaluate(run.validation, Map.of("raw", replicas.master(), "ema",
                     run.step.ema().model()), cfg.model().numClasses(), scratch,
-                    writer() ? output.resolve("skipped-val.txt") : null, null);
+                    writer() ? output.resolve("skipped-val.txt") : null, Evaluator.Progress.NONE);
             EpochMetrics.Row row = run.state.row(run.setup.sampler().iterations(run.state.epoch),
                     val.accuracy().get("raw"), val.accuracy().get("ema"), val.skipped());
             boolean best = row.emaTop1() > run.metrics.bestEmaTop1();
