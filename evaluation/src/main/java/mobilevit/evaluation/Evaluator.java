@@ -25,6 +25,9 @@ public final class Evaluator {
     /** Called after each batch with the images done so far and the total. */
     @FunctionalInterface
     public interface Progress {
+        /** Reports nothing. */
+        Progress NONE = (done, total) -> { };
+
         void update(long done, long total);
     }
 
@@ -62,9 +65,7 @@ public final class Evaluator {
                     }
                     done += batch.shardSize(0) + batch.skipped().size();
                 }
-                if (progress != null) {
-                    progress.update(done, total);
-                }
+                progress.update(done, total);
             }
             skipped = batches.skipped().size();
         } finally {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -49,6 +50,12 @@ public final class Checkpoint {
         /** their exponential moving average */
         EMA
     }
+
+    /**
+     * The tensors of a checkpoint's three weight files, as the parts of a run hand them over
+     * ({@link TrainStep#state}); state.json's members come from each part that owns them.
+     */
+    public record Tensors(NDList raw, NDList ema, NDList optimizer) {}
 
     /** What a checkpoint holds once read. */
     public record Contents(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml) {
@@ -96,15 +103,14 @@ public final class Checkpoint {
     private Checkpoint() {}
 
     /** Writes a complete checkpoint folder {@code dir} (which must not exist yet). */
-    static void write(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml)
-            throws IOException {
+    static void write(Path dir, Tensors tensors, JsonObject state, String configYaml) throws IOException {
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = AtomicFiles.newTempDirectory(parent, "." + dir.getFileName() + ".");
         try {
-            WeightsFile.write(raw, tmp.resolve(RAW));
-            WeightsFile.write(ema, tmp.resolve(EMA));
-            WeightsFile.write(optimizer, tmp.resolve(OPTIMIZER));
+            WeightsFile.write(tensors.raw(), tmp.resolve(RAW));
+            WeightsFile.write(tensors.ema(), tmp.resolve(EMA));
+            WeightsFile.write(tensors.optimizer(), tmp.resolve(OPTIMIZER));
             AtomicFiles.writeString(tmp.resolve(STATE), GSON.toJson(state));
             AtomicFiles.writeString(tmp.resolve(CONFIG), configYaml);
             JsonObject files = new JsonObject();
@@ -190,6 +196,19 @@ public final class Checkpoint {
                 throw new CorruptCheckpointException(dir + ": cannot read " + f + ": " + e.getMessage());
             }
         }
+    }
+
+    /**
+     * A numeric member of state.json (or of an object in it).
+     *
+     * @throws IllegalArgumentException naming the member when it is missing or not a number
+     */
+    static Number number(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalArgumentException("state.json: '" + key + "' is missing or not a number");
+        }
+        return e.getAsNumber();
     }
 
     private static NDList decode(Path dir, String file, NDManager manager) throws IOException {

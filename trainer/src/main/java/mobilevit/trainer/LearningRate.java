@@ -35,7 +35,7 @@ public final class LearningRate {
      * @param maxIterations the last global iteration index (iterations 0..maxIterations run); used
      *     in iteration mode only
      */
-    public LearningRate(double max, double min, double warmupInit, long warmupIterations, Mode mode,
+    private LearningRate(double max, double min, double warmupInit, long warmupIterations, Mode mode,
             int maxEpochs, long maxIterations) {
         this.max = max;
         this.min = min;
@@ -44,6 +44,15 @@ public final class LearningRate {
         this.mode = mode;
         this.maxEpochs = maxEpochs;
         this.maxIterations = maxIterations;
+    }
+
+    /**
+     * The schedule of a run of {@code totalSteps} optimizer steps over {@code epochs}: warm-up to
+     * {@code lr} (optim.lr), then cosine as {@code schedule} says.
+     */
+    public static LearningRate of(double lr, ScheduleSection schedule, int epochs, long totalSteps) {
+        return new LearningRate(lr, schedule.minLr(), schedule.warmupInitLr(), schedule.warmupIterations(),
+                schedule.mode(), epochs, totalSteps - 1);
     }
 
     /** The schedule's value before rounding, at global iteration {@code iteration} in {@code epoch}. */
