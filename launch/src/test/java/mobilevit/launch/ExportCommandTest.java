@@ -20,6 +20,7 @@ import mobilevit.model.TorchXxsWeights;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,6 +47,7 @@ class ExportCommandTest {
     Path tmp;
 
     @Test
+    @Tag("slow") // trains a small run first
     void aCheckpointOfThreeClassesExportsItsEmaOrRawWeights() throws Exception {
         Path data = tmp.resolve("data");
         assertEquals(0, Cli.run("synth", "--output", data.toString(), "--classes", "3", "--train-per-class", "4",
