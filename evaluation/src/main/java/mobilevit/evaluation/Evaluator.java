@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 
-import mobilevit.data.Batch;
-import mobilevit.data.Batches;
-import mobilevit.data.EvalLoader;
+import mobilevit.data.pipeline.Batch;
+import mobilevit.data.pipeline.Batches;
+import mobilevit.data.pipeline.EvalLoader;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 

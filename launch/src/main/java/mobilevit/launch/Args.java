@@ -11,7 +11,6 @@ import mobilevit.model.Npy;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 import mobilevit.model.WeightsMismatchException;
-import mobilevit.trainer.ModelSection;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,18 +52,6 @@ final class Args {
             throw new UserError("expected one device, got '" + spec + "' (" + list.size() + " devices)");
         }
         return list.get(0);
-    }
-
-    /** A {@code --variant} or {@code --classes} given with {@code --checkpoint} must be the checkpoint's: it is not an override. */
-    static void sameAsCheckpoint(String variant, Integer classes, ModelSection model) {
-        if (variant != null && choice(Variant::parse, variant) != model.variant()) {
-            throw new UserError("--variant " + variant + " does not match the checkpoint's model.variant "
-                    + model.variant().id() + "; leave --variant out with --checkpoint");
-        }
-        if (classes != null && classes != model.numClasses()) {
-            throw new UserError("--classes " + classes + " does not match the checkpoint's model.num_classes "
-                    + model.numClasses() + "; leave --classes out with --checkpoint");
-        }
     }
 
     static void positive(String option, long value) {

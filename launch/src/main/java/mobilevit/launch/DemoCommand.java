@@ -4,10 +4,10 @@ import ai.djl.ndarray.NDManager;
 
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.UserError;
-import mobilevit.data.EvalLoader;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageFolder;
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.data.pipeline.EvalLoader;
+import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;

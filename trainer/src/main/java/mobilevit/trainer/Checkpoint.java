@@ -11,6 +11,7 @@ import com.google.gson.JsonParser;
 
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.FileTrees;
+import mobilevit.core.Sha256;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 import mobilevit.model.WeightsFile;
@@ -20,9 +21,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -113,7 +111,7 @@ public final class Checkpoint {
             for (String f : FILES) {
                 JsonObject entry = new JsonObject();
                 entry.addProperty("bytes", Files.size(tmp.resolve(f)));
-                entry.addProperty("sha256", sha256(tmp.resolve(f)));
+                entry.addProperty("sha256", Sha256.of(tmp.resolve(f)));
                 files.add(f, entry);
             }
             JsonObject manifest = new JsonObject();
@@ -185,7 +183,7 @@ public final class Checkpoint {
                     throw new CorruptCheckpointException(dir + ": " + f + " has " + bytes + " bytes, "
                             + entry.get("bytes").getAsLong() + " were written (truncated or replaced)");
                 }
-                if (!sha256(p).equals(entry.get("sha256").getAsString())) {
+                if (!Sha256.of(p).equals(entry.get("sha256").getAsString())) {
                     throw new CorruptCheckpointException(dir + ": " + f + " is damaged (SHA-256 mismatch)");
                 }
             } catch (IOException e) {
@@ -198,22 +196,6 @@ public final class Checkpoint {
         try (InputStream in = Files.newInputStream(dir.resolve(file))) {
             return NDList.decode(manager, in);
         }
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     /**

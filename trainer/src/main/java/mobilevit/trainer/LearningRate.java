@@ -1,8 +1,9 @@
 package mobilevit.trainer;
 
+import mobilevit.core.Choice;
+
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.util.Locale;
 
 /**
  * CVNets v0.1's cosine schedule with linear warm-up: from {@code warmupInit} to {@code max} over
@@ -13,20 +14,12 @@ import java.util.Locale;
 public final class LearningRate {
 
     /** Whether the cosine advances per epoch or per iteration. */
-    public enum Mode {
+    public enum Mode implements Choice {
         EPOCH, ITERATION;
 
         public static Mode parse(String s) {
-            switch (s.toLowerCase(Locale.ROOT)) {
-                case "epoch": return EPOCH;
-                case "iteration": return ITERATION;
-                default: throw new IllegalArgumentException("unknown schedule mode '" + s + "' (expected epoch or iteration)");
-            }
-        }
-
-        /** The name in configurations. */
-        public String id() {
-            return name().toLowerCase(Locale.ROOT);
+            return Choice.parse(Mode.class, s,
+                    t -> "unknown schedule mode '" + t + "' (expected " + Choice.alternatives(Mode.class) + ")");
         }
     }
 

@@ -9,17 +9,17 @@ import com.google.gson.JsonObject;
 
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.IoFailures;
-import mobilevit.data.Batch;
-import mobilevit.data.Batches;
-import mobilevit.data.EvalLoader;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageFolder;
-import mobilevit.data.JpegDecoder;
-import mobilevit.data.MultiScaleSampler;
-import mobilevit.data.RestartMarkers;
-import mobilevit.data.ScaleTable;
-import mobilevit.data.TrainLoader;
-import mobilevit.data.TrainTransform;
+import mobilevit.data.codec.JpegDecoder;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.dataset.RestartMarkedCopy;
+import mobilevit.data.pipeline.Batch;
+import mobilevit.data.pipeline.Batches;
+import mobilevit.data.pipeline.EvalLoader;
+import mobilevit.data.pipeline.EvalTransform;
+import mobilevit.data.pipeline.MultiScaleSampler;
+import mobilevit.data.pipeline.ScaleTable;
+import mobilevit.data.pipeline.TrainLoader;
+import mobilevit.data.pipeline.TrainTransform;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.Devices;
@@ -169,7 +169,7 @@ public final class Trainer {
                     setup.trainSet.size(), setup.valSet.size(), cfg.model().numClasses(), train.epochs(), setup.totalSteps,
                     output);
             // only where loading speed matters (not for the demo's few hundred images)
-            if (writer() && setup.trainSet.size() >= 10_000 && RestartMarkers.wouldHelp(setup.trainSet)) {
+            if (writer() && setup.trainSet.size() >= 10_000 && RestartMarkedCopy.wouldHelp(setup.trainSet)) {
                 LOG.info("{} has no restart markers in its JPEGs: a copy made once by `launch/mobilevit transcode "
                         + "--input DATA --output COPY` has the same pixels and loads faster (docs/jpeg-decoding.md)",
                         setup.trainSet.root());

@@ -13,7 +13,8 @@ import ch.qos.logback.core.read.ListAppender;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.core.Sha256;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -153,7 +154,7 @@ class ChangedDataTest {
         JsonObject manifest = JsonParser.parseString(Files.readString(old.resolve(Checkpoint.MANIFEST))).getAsJsonObject();
         JsonObject entry = manifest.getAsJsonObject("files").getAsJsonObject(Checkpoint.STATE);
         entry.addProperty("bytes", Files.size(old.resolve(Checkpoint.STATE)));
-        entry.addProperty("sha256", Checkpoint.sha256(old.resolve(Checkpoint.STATE)));
+        entry.addProperty("sha256", Sha256.of(old.resolve(Checkpoint.STATE)));
         Files.writeString(old.resolve(Checkpoint.MANIFEST), Checkpoint.GSON.toJson(manifest));
         assertEquals(Trainer.Outcome.STOPPED, new Trainer(config(dir.resolve("data")), dir.resolve("old-run"), old)
                 .stopAfterStep(2).run().outcome());

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 
 import com.google.gson.JsonObject;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
