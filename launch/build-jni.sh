@@ -7,6 +7,8 @@
 # (a GPU server's own PyTorch, a newer CUDA). DJL's sources are fetched or read from --source and
 # copied to a build folder; neither the given checkout nor this repository is written to.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly DJL_VERSION=0.36.0
 readonly DJL_TAG="v$DJL_VERSION"
@@ -61,15 +63,6 @@ Exit codes: 0 built (or dry run), 2 bad input (arguments, LIBTORCH_DIR, --source
 3 DJL's sources could not be fetched (offline: use --source), 4 patch or build failed.
 EOF
 }
-
-die() {
-  local code=$1
-  shift
-  echo "error: $*" >&2
-  exit "$code"
-}
-
-log() { echo "build-jni: $*" >&2; }
 
 libtorch="" source_dir="" cache="" jobs="" jni_include="" work="" mode=build
 extra_cmake=()

@@ -17,6 +17,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 readonly ALL_STAGES="build,logits,train,bench-train,anchor,bench-model"
 
 # python3 snippets (numpy and torch live on the GPU machine's python3).
@@ -88,13 +90,6 @@ Options:
 Exit codes: 0 every stage passed, 1 a stage failed or was skipped, 2 bad arguments,
 3 no usable GPU (no nvidia-smi, no GPU listed, or no such GPU index).
 EOF
-}
-
-die() {
-  local code=$1
-  shift
-  echo "error: $*" >&2
-  exit "$code"
 }
 
 positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die 2 "$1 must be a positive integer, not '$2'"; }
@@ -236,7 +231,7 @@ begin() {
   fi
   stage_deadline=$((now + (box < left ? box : left)))
   took[$name]=$now
-  echo "gpu-check: $name ..." >&2
+  log "$name ..."
   return 0
 }
 
@@ -246,7 +241,7 @@ finish() {
   status[$name]=$result
   detail[$name]="$*"
   took[$name]=$(($(date +%s) - took[$name]))
-  echo "gpu-check: $name $result${*:+: $*}" >&2
+  log "$name $result${*:+: $*}"
 }
 
 # Why a command failed, from its exit code.
@@ -315,7 +310,7 @@ if [[ -n $gpu_index ]]; then
     ln -sf "$cudart" "$work/jna/libcudart.so"
     java_opts+=" -Djna.library.path=$work/jna"
   else
-    echo "gpu-check: warning: libcudart not found through PyTorch; DJL may see no GPU" >&2
+    log "warning: libcudart not found through PyTorch; DJL may see no GPU"
   fi
 fi
 export MOBILEVIT_JAVA_OPTS="$java_opts ${MOBILEVIT_JAVA_OPTS:-}"

@@ -17,6 +17,8 @@ readonly LIMIT_BYTES=$((64 * 1024 * 1024))
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 usage() {
   cat <<'EOF'
@@ -50,15 +52,6 @@ Exit codes: 0 done, 2 bad input, 3 DJL's sources could not be fetched, 4 the bun
 64 MiB beside the working tree (the archive is still written), 1 a tool failed.
 EOF
 }
-
-die() {
-  local code=$1
-  shift
-  echo "error: $*" >&2
-  exit "$code"
-}
-
-log() { echo "package-gpu-bundle: $*" >&2; }
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 

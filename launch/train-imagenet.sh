@@ -7,6 +7,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 if [[ $# -lt 1 || "$1" == "-h" || "$1" == "--help" ]]; then
   sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -18,13 +20,10 @@ shift $(( $# >= 2 ? 2 : 1 ))
 
 case "$variant" in
   xxs|xs|s) ;;
-  *) echo "error: unknown variant '$variant' (expected xxs, xs or s)" >&2; exit 2 ;;
+  *) die 2 "unknown variant '$variant' (expected xxs, xs or s)" ;;
 esac
 for split in train val; do
-  if [[ ! -d "$data/$split" ]]; then
-    echo "error: $data/$split does not exist (expected an ImageNet folder with train/ and val/)" >&2
-    exit 2
-  fi
+  [[ -d "$data/$split" ]] || die 2 "$data/$split does not exist (expected an ImageNet folder with train/ and val/)"
 done
 
 # Eight batches of 128 x 3 x 320 x 320 floats in flight need a few GB of heap besides the model.

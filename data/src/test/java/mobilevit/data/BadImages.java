@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.data.codec.PixelLimit;
+
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;

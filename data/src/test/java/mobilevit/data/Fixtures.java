@@ -14,15 +14,15 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /** Reads the reference data in {@code fixtures/} (system property fixtures.dir, else ../fixtures). */
-final class Fixtures {
+public final class Fixtures {
 
     private Fixtures() {}
 
-    static Path dir() {
+    public static Path dir() {
         return Paths.get(System.getProperty("fixtures.dir", "../fixtures"));
     }
 
-    static Path file(String relative) {
+    public static Path file(String relative) {
         Path p = dir().resolve(relative);
         if (!Files.isRegularFile(p)) {
             throw new IllegalStateException("fixture " + p + " is missing");
@@ -30,12 +30,12 @@ final class Fixtures {
         return p;
     }
 
-    static JsonObject json(String relative) throws IOException {
+    public static JsonObject json(String relative) throws IOException {
         return JsonParser.parseString(Files.readString(file(relative))).getAsJsonObject();
     }
 
     /** A little-endian float32 .npy file (format 1.0), flattened in C order. */
-    static float[] npyFloats(String relative) throws IOException {
+    public static float[] npyFloats(String relative) throws IOException {
         try (InputStream in = Files.newInputStream(file(relative))) {
             DataInputStream d = new DataInputStream(in);
             byte[] magic = new byte[8];

@@ -1,5 +1,7 @@
 package mobilevit.data;
 
+import mobilevit.data.codec.OpenCv;
+
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
@@ -9,12 +11,12 @@ import org.opencv.imgcodecs.Imgcodecs;
 import java.nio.ByteBuffer;
 
 /** Small encoded images made by the tests. */
-final class TestImages {
+public final class TestImages {
 
     private TestImages() {}
 
     /** An h x w BGR image whose pixel (y, x) is given by the function (3 bytes per pixel). */
-    static Mat image(int h, int w, PixelFunction f) {
+    public static Mat image(int h, int w, PixelFunction f) {
         OpenCv.load();
         byte[] data = new byte[h * w * 3];
         for (int y = 0; y < h; y++) {
@@ -30,18 +32,18 @@ final class TestImages {
     }
 
     /** The bytes in a direct buffer, as the decoders take them. */
-    static ByteBuffer direct(byte[] bytes) {
+    public static ByteBuffer direct(byte[] bytes) {
         return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
     }
 
     /** The bytes of a buffer from index 0 to its limit. */
-    static byte[] bytes(ByteBuffer buffer) {
+    public static byte[] bytes(ByteBuffer buffer) {
         byte[] out = new byte[buffer.limit()];
         buffer.get(0, out);
         return out;
     }
 
-    static byte[] encode(Mat image, String extension, int... params) {
+    public static byte[] encode(Mat image, String extension, int... params) {
         MatOfByte out = new MatOfByte();
         Imgcodecs.imencode(extension, image, out, new MatOfInt(params));
         byte[] bytes = out.toArray();
@@ -49,14 +51,14 @@ final class TestImages {
         return bytes;
     }
 
-    static byte[] png(int h, int w, PixelFunction f) {
+    public static byte[] png(int h, int w, PixelFunction f) {
         Mat m = image(h, w, f);
         byte[] b = encode(m, ".png");
         m.release();
         return b;
     }
 
-    static byte[] jpeg(int h, int w, PixelFunction f) {
+    public static byte[] jpeg(int h, int w, PixelFunction f) {
         Mat m = image(h, w, f);
         byte[] b = encode(m, ".jpg", Imgcodecs.IMWRITE_JPEG_QUALITY, 95);
         m.release();
@@ -64,7 +66,7 @@ final class TestImages {
     }
 
     @FunctionalInterface
-    interface PixelFunction {
+    public interface PixelFunction {
         int value(int y, int x, int channel);
     }
 }

@@ -6,9 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 
-import mobilevit.data.Batch;
-import mobilevit.data.Batches;
-import mobilevit.data.EvalLoader;
+import mobilevit.data.pipeline.Batch;
+import mobilevit.data.pipeline.Batches;
+import mobilevit.data.pipeline.EvalLoader;
 import mobilevit.model.Autograd;
 
 import java.nio.file.Path;
@@ -25,6 +25,9 @@ public final class Evaluator {
     /** Called after each batch with the images done so far and the total. */
     @FunctionalInterface
     public interface Progress {
+        /** Reports nothing. */
+        Progress NONE = (done, total) -> { };
+
         void update(long done, long total);
     }
 
@@ -63,9 +66,7 @@ public final class Evaluator {
                     }
                     done += batch.shardSize(0) + batch.skipped().size();
                 }
-                if (progress != null) {
-                    progress.update(done, total);
-                }
+                progress.update(done, total);
             }
             skipped = batches.skipped().size();
         } finally {

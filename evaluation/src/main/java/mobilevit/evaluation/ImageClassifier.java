@@ -14,9 +14,9 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageDecoding;
-import mobilevit.data.UnreadableImageException;
+import mobilevit.data.codec.ImageDecoding;
+import mobilevit.data.codec.UnreadableImageException;
+import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;

@@ -15,7 +15,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 
 import mobilevit.core.UserError;
-import mobilevit.data.EvalTransform;
+import mobilevit.data.pipeline.EvalTransform;
 
 import java.io.IOException;
 import java.nio.file.Files;

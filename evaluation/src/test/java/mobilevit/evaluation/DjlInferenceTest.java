@@ -17,7 +17,7 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
 
-import mobilevit.data.ImageNetClasses;
+import mobilevit.data.dataset.ImageNetClasses;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.TorchXxsWeights;

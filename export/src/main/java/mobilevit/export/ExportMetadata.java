@@ -1,16 +1,10 @@
 package mobilevit.export;
 
+import mobilevit.core.Sha256;
 import mobilevit.model.Variant;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -30,7 +24,7 @@ public record ExportMetadata(Variant variant, int numClasses, int resize, int cr
     /** The metadata of weights read from {@code source}, hashing the file. */
     public static ExportMetadata of(Variant variant, int numClasses, int resize, int crop, Path source)
             throws IOException {
-        return new ExportMetadata(variant, numClasses, resize, crop, source, sha256(source));
+        return new ExportMetadata(variant, numClasses, resize, crop, source, Sha256.of(source));
     }
 
     /** Key-value pairs, in the order they are written. */
@@ -43,18 +37,5 @@ public record ExportMetadata(Variant variant, int numClasses, int resize, int cr
         p.put("source", source.getFileName().toString());
         p.put("source_sha256", sourceSha256);
         return p;
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) { // every Java platform has SHA-256
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

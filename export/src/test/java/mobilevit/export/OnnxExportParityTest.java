@@ -21,6 +21,7 @@ import mobilevit.model.WeightsFile;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -84,6 +85,7 @@ class OnnxExportParityTest {
     }
 
     @ParameterizedTest
+    @Tag("slow") // S's forward at 256 takes seconds on two cores
     @EnumSource(value = Variant.class, names = {"XS", "S"})
     void largerVariantsMatchDjl(Variant variant) throws Exception {
         try (NDManager m = manager.newSubManager()) {

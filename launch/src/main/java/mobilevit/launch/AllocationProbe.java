@@ -1,10 +1,10 @@
 package mobilevit.launch;
 
-import mobilevit.data.ImageFolder;
-import mobilevit.data.RandomDraws;
-import mobilevit.data.Scale;
-import mobilevit.data.TrainTransform;
-import mobilevit.data.UnreadableImageException;
+import mobilevit.data.codec.UnreadableImageException;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.pipeline.RandomDraws;
+import mobilevit.data.pipeline.Scale;
+import mobilevit.data.pipeline.TrainTransform;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;

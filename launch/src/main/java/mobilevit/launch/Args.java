@@ -5,14 +5,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.core.UserError;
-import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Devices;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 import mobilevit.model.WeightsMismatchException;
-import mobilevit.trainer.ModelSection;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,33 +52,6 @@ final class Args {
             throw new UserError("expected one device, got '" + spec + "' (" + list.size() + " devices)");
         }
         return list.get(0);
-    }
-
-    /** A {@code --variant} or {@code --classes} given with {@code --checkpoint} must be the checkpoint's: it is not an override. */
-    static void sameAsCheckpoint(String variant, Integer classes, ModelSection model) {
-        if (variant != null && choice(Variant::parse, variant) != model.variant()) {
-            throw new UserError("--variant " + variant + " does not match the checkpoint's model.variant "
-                    + model.variant().id() + "; leave --variant out with --checkpoint");
-        }
-        if (classes != null && classes != model.numClasses()) {
-            throw new UserError("--classes " + classes + " does not match the checkpoint's model.num_classes "
-                    + model.numClasses() + "; leave --classes out with --checkpoint");
-        }
-    }
-
-    /** A {@code --variant} or {@code --classes} given with an ONNX file must be the file's (as far as it says). */
-    static void sameAsOnnx(String variant, Integer classes, OnnxFile onnx) {
-        if (variant != null) {
-            Variant v = choice(Variant::parse, variant);
-            onnx.variant().filter(recorded -> choice(Variant::parse, recorded) != v).ifPresent(recorded -> {
-                throw new UserError("--variant " + variant + " does not match the variant " + recorded + " of "
-                        + onnx.file() + "; leave --variant out with an ONNX file");
-            });
-        }
-        if (classes != null && classes != onnx.classes()) {
-            throw new UserError("--classes " + classes + " does not match the " + onnx.classes() + " classes of "
-                    + onnx.file() + "; leave --classes out with an ONNX file");
-        }
     }
 
     static void positive(String option, long value) {

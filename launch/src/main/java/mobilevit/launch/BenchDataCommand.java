@@ -9,20 +9,20 @@ import ai.djl.translate.TranslateException;
 
 import mobilevit.core.FileTrees;
 import mobilevit.core.UserError;
-import mobilevit.data.Batch;
-import mobilevit.data.Batches;
-import mobilevit.data.ImageFolder;
-import mobilevit.data.Interpolation;
-import mobilevit.data.JpegDecoder;
-import mobilevit.data.MultiScaleSampler;
-import mobilevit.data.PixelLimit;
-import mobilevit.data.RestartMarkedCopy;
-import mobilevit.data.RestartMarkers;
-import mobilevit.data.Scale;
-import mobilevit.data.ScaleTable;
-import mobilevit.data.SyntheticImageNet;
-import mobilevit.data.TrainLoader;
-import mobilevit.data.TrainTransform;
+import mobilevit.data.codec.JpegDecoder;
+import mobilevit.data.codec.PixelLimit;
+import mobilevit.data.codec.RestartMarkers;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.dataset.RestartMarkedCopy;
+import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.data.pipeline.Batch;
+import mobilevit.data.pipeline.Batches;
+import mobilevit.data.pipeline.Interpolation;
+import mobilevit.data.pipeline.MultiScaleSampler;
+import mobilevit.data.pipeline.Scale;
+import mobilevit.data.pipeline.ScaleTable;
+import mobilevit.data.pipeline.TrainLoader;
+import mobilevit.data.pipeline.TrainTransform;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -215,7 +215,7 @@ final class BenchDataCommand implements Runnable {
     }
 
     private TrainTransform transform(JpegDecoder decoder) {
-        return new TrainTransform(mobilevit.data.RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR,
+        return new TrainTransform(mobilevit.data.pipeline.RandomResizedCrop.Variant.CVNETS_V01, Interpolation.BILINEAR,
                 decoding, decoder, PixelLimit.DEFAULT);
     }
 

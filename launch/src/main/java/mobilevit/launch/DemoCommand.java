@@ -4,10 +4,10 @@ import ai.djl.ndarray.NDManager;
 
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.UserError;
-import mobilevit.data.EvalLoader;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageFolder;
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.data.pipeline.EvalLoader;
+import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
@@ -74,17 +74,17 @@ final class DemoCommand implements Runnable {
             all.addAll(overrides);
             TrainConfig cfg = loadConfig(all);
 
-            Trainer first = new Trainer(cfg, run, null);
+            long planned = Trainer.builder(cfg, run).build().plannedSteps();
             // half-way, in the middle of an epoch, so that the resume starts mid-epoch
-            long half = Math.max(1, first.plannedSteps() / 2 + first.plannedSteps() / (4L * cfg.train().epochs()));
-            System.out.println("training; the run will be interrupted after step " + half + " of "
-                    + first.plannedSteps() + " and resumed");
-            Trainer.Summary interrupted = SaveOnStop.run(first.stopAfterStep(half));
+            long half = Math.max(1, planned / 2 + planned / (4L * cfg.train().epochs()));
+            System.out.println("training; the run will be interrupted after step " + half + " of " + planned
+                    + " and resumed");
+            Trainer.Summary interrupted = SaveOnStop.run(Trainer.builder(cfg, run).optStopAfterStep(half).build());
             if (interrupted.outcome() == Trainer.Outcome.STOPPED) {
                 System.out.println("interrupted after step " + half + " (checkpoint " + interrupted.lastCheckpoint()
                         + "); resuming from the run folder");
             }
-            Trainer.Summary done = SaveOnStop.run(new Trainer(cfg, run, null));
+            Trainer.Summary done = SaveOnStop.run(Trainer.builder(cfg, run).build());
             if (done.outcome() != Trainer.Outcome.FINISHED) {
                 throw new UserError("the demo run stopped before its end", 1);
             }
@@ -120,7 +120,8 @@ final class DemoCommand implements Runnable {
             Evaluator.Result r;
             try (EvalLoader loader = new EvalLoader(val, new EvalTransform(cfg.eval().resize(), cfg.eval().crop(),
                     cfg.data().interpolation()), cfg.eval().batchSize(), cfg.data().workers(), cfg.data().prefetch())) {
-                r = Evaluator.evaluate(loader, models, cfg.model().numClasses(), manager, null, null);
+                r = Evaluator.evaluate(loader, models, cfg.model().numClasses(), manager, null,
+                        Evaluator.Progress.NONE);
             }
             List<EpochMetrics.Row> epochs = EpochMetrics.fromState(c.state());
             double trainerTop1 = epochs.get(epochs.size() - 1).top1();

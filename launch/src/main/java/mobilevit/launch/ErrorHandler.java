@@ -18,7 +18,17 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        return report(e, parsed.hasMatchedOption("--verbose"), cmd.getErr());
+        return report(e, verbose(parsed), cmd.getErr());
+    }
+
+    /** Whether {@code --verbose} was given, before the command's name or after it (it is inherited). */
+    static boolean verbose(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -11,10 +11,10 @@ import com.google.gson.JsonObject;
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
-import mobilevit.data.EvalLoader;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageFolder;
-import mobilevit.data.Interpolation;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.pipeline.EvalLoader;
+import mobilevit.data.pipeline.EvalTransform;
+import mobilevit.data.pipeline.Interpolation;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.evaluation.OnnxFile;
@@ -39,22 +39,15 @@ import java.util.Map;
 
 /** {@code eval}: top-1/top-5 of a checkpoint, of released weights or of an exported ONNX file over a validation folder. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Top-1/top-5 over a validation folder (shorter side 288, centre crop 256, BGR, [0,1]).")
+        description = "Top-1/top-5 over a validation folder (shorter side 288, centre crop 256, BGR, [0,1]);"
+                + " --weights without --variant are read as xxs.")
 final class EvalCommand implements Runnable {
 
     @Option(names = "--data", required = true, description = "folder with val/ (or the validation folder itself)")
     Path data;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
-
-    static final class Source {
-        @Option(names = "--checkpoint", required = true, description = "a checkpoint, a run folder or its checkpoints/")
-        Path checkpoint;
-
-        @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names), or an exported .onnx")
-        Path weights;
-    }
+    @Mixin
+    CheckpointOrWeights source;
 
     @ArgGroup(exclusive = true)
     Which which;
@@ -66,12 +59,6 @@ final class EvalCommand implements Runnable {
         @Option(names = "--raw", description = "only the raw weights of the checkpoint")
         boolean raw;
     }
-
-    @Option(names = "--variant", description = "xxs, xs or s (with --weights; default xxs)")
-    String variant;
-
-    @Option(names = "--classes", description = "classes of the head (with --weights; default 1000)")
-    Integer classes;
 
     @Option(names = "--interpolation", description = "bilinear (OpenCV, CVNets v0.1) or bilinear-antialias (PIL, Hugging Face)")
     String interpolation;
@@ -105,8 +92,8 @@ final class EvalCommand implements Runnable {
             int resize = 288;
             int crop = 256;
             Interpolation interpolationMode = Interpolation.BILINEAR;
-            if (source.checkpoint != null) {
-                Path checkpointDir = CheckpointStore.resolve(source.checkpoint);
+            if (source.checkpoint() != null) {
+                Path checkpointDir = CheckpointStore.resolve(source.checkpoint());
                 Checkpoint.Contents c = Checkpoint.read(checkpointDir, manager);
                 if (report == null) { // beside the run's metrics, not in whatever folder eval was started from
                     report = checkpointDir.toAbsolutePath().getParent().resolveSibling("eval-"
@@ -114,7 +101,7 @@ final class EvalCommand implements Runnable {
                 }
                 TrainConfig cfg = c.config();
                 numClasses = cfg.model().numClasses();
-                Args.sameAsCheckpoint(variant, classes, cfg.model());
+                source.sameAsCheckpoint(cfg.model());
                 checkClasses(c, folder, split);
                 resize = cfg.eval().resize();
                 crop = cfg.eval().crop();
@@ -125,12 +112,12 @@ final class EvalCommand implements Runnable {
                 if (which == null || which.raw) {
                     models.put("raw", c.model(Checkpoint.Weights.RAW, manager));
                 }
-            } else if (OnnxFile.isOnnx(source.weights)) {
+            } else if (OnnxFile.isOnnx(source.weights())) {
                 if (which != null) {
                     throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
                 }
-                OnnxFile onnx = OnnxFile.read(source.weights);
-                Args.sameAsOnnx(variant, classes, onnx);
+                OnnxFile onnx = OnnxFile.read(source.weights());
+                source.sameAsOnnx(onnx);
                 numClasses = onnx.classes();
                 resize = onnx.resize();
                 crop = onnx.crop();
@@ -140,10 +127,9 @@ final class EvalCommand implements Runnable {
                 if (which != null) {
                     throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
                 }
-                numClasses = classes == null ? 1000 : classes;
-                Args.positive("--classes", numClasses);
-                Variant v = Args.choice(Variant::parse, variant == null ? "xxs" : variant);
-                models.put("weights", Args.model(source.weights, v, numClasses, manager));
+                numClasses = source.classes();
+                models.put("weights", Args.model(source.weights(), source.variant().orElse(Variant.XXS), numClasses,
+                        manager));
             }
             if (folder.classes().size() > numClasses) {
                 throw new UserError(split + " has " + folder.classes().size() + " classes but the model has "
@@ -198,7 +184,7 @@ final class EvalCommand implements Runnable {
         }
         JsonObject json = new JsonObject();
         json.addProperty("data", split.toString());
-        json.addProperty("source", String.valueOf(source.checkpoint != null ? source.checkpoint : source.weights));
+        json.addProperty("source", source.path().toString());
         json.addProperty("images_per_second", r.imagesPerSecond());
         json.addProperty("skipped", r.skipped());
         JsonObject results = new JsonObject();

@@ -16,6 +16,7 @@ import mobilevit.trainer.TrainConfig;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -25,19 +26,11 @@ import java.nio.file.Path;
 /** {@code export}: a checkpoint's or a weights file's model as an ONNX file (see docs/export.md). */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write the eval-mode model as ONNX (opset 17): input pixels [N,3,H,W] float32 BGR in [0,1],"
-                + " output logits [N,classes], the batch N free.")
+                + " output logits [N,classes], the batch N free; --weights without --variant are read as xxs.")
 final class ExportCommand implements Runnable {
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
-
-    static final class Source {
-        @Option(names = "--checkpoint", required = true, description = "a checkpoint, a run folder or its checkpoints/")
-        Path checkpoint;
-
-        @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names)")
-        Path weights;
-    }
+    @Mixin
+    CheckpointOrWeights source;
 
     @ArgGroup(exclusive = true)
     Which which;
@@ -49,12 +42,6 @@ final class ExportCommand implements Runnable {
         @Option(names = "--raw", description = "the raw weights of the checkpoint")
         boolean raw;
     }
-
-    @Option(names = "--variant", description = "xxs, xs or s (with --weights; default xxs)")
-    String variant;
-
-    @Option(names = "--classes", description = "classes of the head (with --weights; default 1000)")
-    Integer classes;
 
     @Option(names = "--output", required = true, description = "the .onnx file to write")
     Path output;
@@ -76,10 +63,10 @@ final class ExportCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
             MobileViT model;
             ExportMetadata metadata;
-            if (source.checkpoint != null) {
-                Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
+            if (source.checkpoint() != null) {
+                Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint()), manager);
                 TrainConfig cfg = c.config();
-                Args.sameAsCheckpoint(variant, classes, cfg.model());
+                source.sameAsCheckpoint(cfg.model());
                 Checkpoint.Weights weights = which != null && which.raw ? Checkpoint.Weights.RAW : Checkpoint.Weights.EMA;
                 model = c.model(weights, manager);
                 metadata = ExportMetadata.of(cfg.model().variant(), model.numClasses(), cfg.eval().resize(),
@@ -88,11 +75,10 @@ final class ExportCommand implements Runnable {
                 if (which != null) {
                     throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
                 }
-                int numClasses = classes == null ? 1000 : classes;
-                Args.positive("--classes", numClasses);
-                Variant v = Args.choice(Variant::parse, variant == null ? "xxs" : variant);
-                model = Args.model(source.weights, v, numClasses, manager);
-                metadata = ExportMetadata.of(v, numClasses, 288, 256, source.weights);
+                int numClasses = source.classes();
+                Variant v = source.variant().orElse(Variant.XXS);
+                model = Args.model(source.weights(), v, numClasses, manager);
+                metadata = ExportMetadata.of(v, numClasses, 288, 256, source.weights());
             }
             OnnxExport.write(model, inputSize, metadata, output);
             System.out.println("wrote " + output + " (MobileViT-" + model.architecture().name() + ", "

@@ -11,9 +11,7 @@ import ai.djl.training.ParameterStore;
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.UserError;
 import mobilevit.model.Autograd;
-import mobilevit.model.MobileViT;
 import mobilevit.model.Npy;
-import mobilevit.model.Variant;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,11 +25,11 @@ import java.nio.file.Path;
         description = "Write the eval-mode logits of an NCHW float32 .npy array (BGR, [0,1]) as float32 .npy.")
 final class ForwardCommand implements Runnable {
 
-    @Option(names = "--variant", required = true, description = "xxs, xs or s")
-    String variant;
+    @Mixin
+    ModelOptions model;
 
-    @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names)")
-    Path weights;
+    @Mixin
+    WeightsOption weights;
 
     @Option(names = "--input", required = true, description = "float32 .npy of shape [N,3,H,W], H and W >= 32")
     Path input;
@@ -39,21 +37,17 @@ final class ForwardCommand implements Runnable {
     @Option(names = "--output", required = true, description = "where to write the logits [N,classes]")
     Path output;
 
-    @Option(names = "--classes", description = "Classes of the head (default ${DEFAULT-VALUE}).")
-    int classes = 1000;
-
     @Mixin
     DeviceOption device;
 
     @Override
     public void run() {
-        Args.positive("--classes", classes);
+        int classes = model.classes();
         try (NDManager manager = NDManager.newBaseManager(device.device())) {
             Autograd.setEnabled(false);
             NDArray x = readInput(manager);
-            MobileViT model = Args.model(weights, Args.choice(Variant::parse, variant), classes, manager);
-            NDArray logits = model.forward(new ParameterStore(manager, false), new NDList(x), false)
-                    .singletonOrThrow();
+            NDArray logits = Args.model(weights.file, model.variant(), classes, manager)
+                    .forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow();
             NDArray cpuLogits = logits.toDevice(Device.cpu(), false);
             AtomicFiles.write(output, out -> Npy.write(cpuLogits, out));
             System.out.println("wrote " + output + " " + logits.getShape());

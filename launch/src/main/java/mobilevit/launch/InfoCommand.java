@@ -10,6 +10,7 @@ import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.LinkedHashMap;
@@ -21,32 +22,29 @@ import java.util.Map;
         description = "Print the parameter count and the output shape of each stage.")
 final class InfoCommand implements Runnable {
 
-    @Option(names = "--variant", required = true, description = "xxs, xs or s")
-    String variant;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--size", arity = "2", paramLabel = "N", description = "Input height and width (default 256 256).")
     int[] size = {256, 256};
 
-    @Option(names = "--classes", description = "Classes of the head (default ${DEFAULT-VALUE}).")
-    int classes = 1000;
-
     @Override
     public void run() {
-        Variant v = Args.choice(Variant::parse, variant);
+        Variant v = model.variant();
         Args.checkImageSize(size[0], size[1]);
-        Args.positive("--classes", classes);
+        int classes = model.classes();
         try (NDManager manager = NDManager.newBaseManager()) {
             Autograd.setEnabled(false);
-            MobileViT model = MobileViT.builder().setVariant(v).optNumClasses(classes).buildInitialized(manager, 0);
+            MobileViT net = MobileViT.builder().setVariant(v).optNumClasses(classes).buildInitialized(manager, 0);
             Map<String, Shape> shapes = new LinkedHashMap<>();
             NDArray input = manager.zeros(new Shape(1, 3, size[0], size[1]));
-            model.forward(new ParameterStore(manager, false), input, false, null, (name, value) -> {
+            net.forward(new ParameterStore(manager, false), input, false, null, (name, value) -> {
                 if (!name.contains("_mvit_")) {
                     shapes.put(name, value.getShape());
                 }
             });
             System.out.printf(Locale.ROOT, "MobileViT-%s, %d classes%n", v.name(), classes);
-            System.out.printf(Locale.ROOT, "trainable parameters: %,d%n", model.trainableParameterCount());
+            System.out.printf(Locale.ROOT, "trainable parameters: %,d%n", net.trainableParameterCount());
             System.out.printf(Locale.ROOT, "%-14s %s%n", "input", input.getShape());
             shapes.forEach((name, shape) -> System.out.printf(Locale.ROOT, "%-14s %s%n", name, shape));
         }

@@ -40,10 +40,6 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
-    private static boolean verbose(String... args) {
-        return java.util.Arrays.asList(args).contains("--verbose");
-    }
-
     /** Runs the command line and returns the exit code (0 success, 1 unexpected failure, 2 or more: {@link ErrorHandler}). */
     public static int execute(String... args) {
         System.setProperty("ai.djl.offline", "true");
@@ -53,7 +49,8 @@ public final class Main implements Runnable {
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) { // an Error: picocli hands only Exceptions to the handler
-            return ErrorHandler.outOfMemory(e, Runtime.getRuntime().maxMemory(), verbose(args), cli.getErr());
+            return ErrorHandler.outOfMemory(e, Runtime.getRuntime().maxMemory(),
+                    ErrorHandler.verbose(cli.getParseResult()), cli.getErr());
         }
     }
 }

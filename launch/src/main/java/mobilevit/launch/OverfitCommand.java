@@ -9,7 +9,6 @@ import mobilevit.core.UserError;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 import mobilevit.model.StateDict;
-import mobilevit.model.Variant;
 import mobilevit.model.WeightsFile;
 import mobilevit.model.WeightsMismatchException;
 import mobilevit.trainer.ReplicaGroup;
@@ -30,11 +29,11 @@ import java.util.Locale;
                 + "before each step; a debugging tool for comparing with other implementations.")
 final class OverfitCommand implements Runnable {
 
-    @Option(names = "--variant", required = true, description = "xxs, xs or s")
-    String variant;
+    @Mixin
+    ModelOptions model;
 
-    @Option(names = "--weights", required = true, description = "starting weights (safetensors, CVNets or Hugging Face names)")
-    Path weights;
+    @Mixin
+    WeightsOption weights;
 
     @Option(names = "--input", required = true, description = "float32 .npy [N,3,H,W]")
     Path input;
@@ -54,9 +53,6 @@ final class OverfitCommand implements Runnable {
     @Option(names = "--label-smoothing", defaultValue = "0.1", description = "(default ${DEFAULT-VALUE})")
     double labelSmoothing;
 
-    @Option(names = "--classes", defaultValue = "1000", description = "classes of the head (default ${DEFAULT-VALUE})")
-    int classes;
-
     @Mixin
     DeviceOption device;
 
@@ -70,11 +66,11 @@ final class OverfitCommand implements Runnable {
     @Override
     public void run() {
         Args.positive("--steps", steps);
-        Args.positive("--classes", classes);
+        int classes = model.classes();
         if (!(lr > 0)) {
             throw new UserError("--lr must be positive, got " + lr);
         }
-        MobileViT.Builder builder = MobileViT.builder().setVariant(Args.choice(Variant::parse, variant)).optNumClasses(classes)
+        MobileViT.Builder builder = MobileViT.builder().setVariant(model.variant()).optNumClasses(classes)
                 .optClassifierDropout(0).optTransformerDropout(0);
         try (NDManager manager = NDManager.newBaseManager();
                 TrainStep step = TrainStep.builder(List.of(device.device()), builder)
@@ -92,7 +88,7 @@ final class OverfitCommand implements Runnable {
             }
             NDArray y64 = y.toType(DataType.INT64, false);
             try {
-                WeightsFile.load(step.replicas().master(), Args.existingFile("weights file", weights));
+                WeightsFile.load(step.replicas().master(), Args.existingFile("weights file", weights.file));
             } catch (WeightsMismatchException e) {
                 throw new UserError(e.getMessage());
             }

@@ -11,10 +11,10 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 
 import mobilevit.core.UserError;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageNetClasses;
-import mobilevit.data.Interpolation;
-import mobilevit.data.UnreadableImageException;
+import mobilevit.data.codec.UnreadableImageException;
+import mobilevit.data.dataset.ImageNetClasses;
+import mobilevit.data.pipeline.EvalTransform;
+import mobilevit.data.pipeline.Interpolation;
 import mobilevit.evaluation.ImageClassifier;
 import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Variant;
@@ -23,8 +23,8 @@ import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
 import mobilevit.trainer.TrainConfig;
 
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -40,26 +40,12 @@ import java.util.stream.IntStream;
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Print the top-5 classes of each image (eval transform: shorter side 288, centre crop 256;"
-                + " a checkpoint's own eval.resize and eval.crop).")
+                + " a checkpoint's own eval.resize and eval.crop) by a checkpoint's EMA weights and class names, or by"
+                + " --weights of the --variant given.")
 final class PredictCommand implements Runnable {
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
-
-    static final class Source {
-        @Option(names = "--checkpoint", required = true,
-                description = "a checkpoint, a run folder or its checkpoints/: its EMA weights, model and class names")
-        Path checkpoint;
-
-        @Option(names = "--weights", required = true, description = "safetensors or torch.save .pt/.bin (CVNets or Hugging Face names), or an exported .onnx")
-        Path weights;
-    }
-
-    @Option(names = "--variant", description = "xxs, xs or s (required with --weights, except an .onnx)")
-    String variant;
-
-    @Option(names = "--classes", description = "classes of the head (with --weights; default 1000)")
-    Integer classes;
+    @Mixin
+    CheckpointOrWeights source;
 
     @Option(names = "--top", defaultValue = "5", description = "classes shown per image (default ${DEFAULT-VALUE})")
     int top;
@@ -83,8 +69,8 @@ final class PredictCommand implements Runnable {
     @Override
     public void run() {
         Args.positive("--top", top);
-        Model m = source.checkpoint != null ? fromCheckpoint()
-                : OnnxFile.isOnnx(source.weights) ? fromOnnx() : fromWeights();
+        Model m = source.checkpoint() != null ? fromCheckpoint()
+                : OnnxFile.isOnnx(source.weights()) ? fromOnnx() : fromWeights();
         int k = Math.min(top, m.labels.size());
         try (ZooModel<Image, Classifications> model = m.criteria(k).loadModel();
                 Predictor<Image, Classifications> predictor = model.newPredictor()) {
@@ -111,19 +97,17 @@ final class PredictCommand implements Runnable {
 
     /** An exported file: its classes (ImageNet's names for 1000) and the crop its input fixes. */
     private Model fromOnnx() {
-        OnnxFile onnx = OnnxFile.read(source.weights);
-        Args.sameAsOnnx(variant, classes, onnx);
+        OnnxFile onnx = OnnxFile.read(source.weights());
+        source.sameAsOnnx(onnx);
         return new Model(onnx.file(), null, onnx, labels(onnx.classes(), List.of()), new EvalTransform(onnx.resize(),
                 onnx.crop(), Args.choice(Interpolation::parse, interpolation == null ? "bilinear" : interpolation)));
     }
 
     private Model fromWeights() {
-        if (variant == null) {
-            throw new UserError("--variant is required with --weights");
-        }
-        int numClasses = classes == null ? 1000 : classes;
-        Args.positive("--classes", numClasses);
-        return new Model(Args.existingFile("weights file", source.weights), Args.choice(Variant::parse, variant), null,
+        Variant variant = source.variant()
+                .orElseThrow(() -> new UserError("--variant is required with --weights"));
+        int numClasses = source.classes();
+        return new Model(Args.existingFile("weights file", source.weights()), variant, null,
                 labels(numClasses, List.of()), new EvalTransform(288, 256, Args.choice(Interpolation::parse,
                         interpolation == null ? "bilinear" : interpolation)));
     }
@@ -131,9 +115,9 @@ final class PredictCommand implements Runnable {
     /** The checkpoint's EMA weights, model, class names and evaluation transform. */
     private Model fromCheckpoint() {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint), manager);
+            Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint()), manager);
             TrainConfig cfg = c.config();
-            Args.sameAsCheckpoint(variant, classes, cfg.model());
+            source.sameAsCheckpoint(cfg.model());
             Interpolation mode = interpolation == null ? cfg.data().interpolation()
                     : Args.choice(Interpolation::parse, interpolation);
             return new Model(c.weightsFile(Checkpoint.Weights.EMA), cfg.model().variant(), null,

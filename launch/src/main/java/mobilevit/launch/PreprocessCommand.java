@@ -6,10 +6,10 @@ import ai.djl.ndarray.types.Shape;
 
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.UserError;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageDecoding;
-import mobilevit.data.Interpolation;
-import mobilevit.data.UnreadableImageException;
+import mobilevit.data.codec.ImageDecoding;
+import mobilevit.data.codec.UnreadableImageException;
+import mobilevit.data.pipeline.EvalTransform;
+import mobilevit.data.pipeline.Interpolation;
 import mobilevit.model.Npy;
 
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package mobilevit.launch;
 
 import mobilevit.core.UserError;
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

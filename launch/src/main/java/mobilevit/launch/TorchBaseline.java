@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * PyTorch eager's training step or eval-mode forward ({@code launch/torch_step.py}, its
@@ -40,10 +39,13 @@ final class TorchBaseline {
             return all;
         }
 
-        /** Where the launcher looks for libjemalloc too (launch/mobilevit). */
+        /**
+         * The libjemalloc that {@code launch/allocator.sh} found (the launcher and .ci/run source it);
+         * none when the JVM was started otherwise.
+         */
         static Optional<Path> jemalloc() {
-            return Stream.of("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib64/libjemalloc.so.2",
-                    "/usr/lib/libjemalloc.so.2").map(Path::of).filter(Files::isRegularFile).findFirst();
+            return Optional.ofNullable(System.getenv("MOBILEVIT_JEMALLOC")).filter(lib -> !lib.isEmpty())
+                    .map(Path::of);
         }
     }
 

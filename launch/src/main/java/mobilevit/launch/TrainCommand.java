@@ -58,13 +58,14 @@ final class TrainCommand implements Runnable {
             throw new UserError("--init-weights " + initWeights + " does not exist");
         }
         if (!Boolean.getBoolean(MPI_PROPERTY)) {
-            SaveOnStop.run(new Trainer(cfg, out, resume).initWeights(initWeights));
+            SaveOnStop.run(Trainer.builder(cfg, out).optResumeFrom(resume).optInitWeights(initWeights).build());
             return;
         }
         // An MPI job (launch/mobilevit saw mpirun's or srun's variables). A rank that fails exits
         // without MPI_Finalize and the launcher ends the others; only a finished run leaves MPI.
         MpiCluster cluster = joinMpi();
-        SaveOnStop.run(new Trainer(cfg, out, resume).initWeights(initWeights).cluster(cluster));
+        SaveOnStop.run(Trainer.builder(cfg, out).optResumeFrom(resume).optInitWeights(initWeights).optCluster(cluster)
+                .build());
         cluster.close();
     }
 

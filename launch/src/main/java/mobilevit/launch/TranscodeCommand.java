@@ -1,7 +1,7 @@
 package mobilevit.launch;
 
 import mobilevit.core.UserError;
-import mobilevit.data.RestartMarkedCopy;
+import mobilevit.data.dataset.RestartMarkedCopy;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

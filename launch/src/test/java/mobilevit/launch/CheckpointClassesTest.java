@@ -2,7 +2,7 @@ package mobilevit.launch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -52,6 +52,13 @@ class CheckpointClassesTest {
                 SyntheticImageNet.className(2)), printed, predicted.out());
         Cli.run("predict", "--checkpoint", run.toString(), "--classes", "10", image.toString()).failsWithOneLine(2,
                 "--classes 10 does not match the checkpoint's model.num_classes 3; leave --classes out with --checkpoint");
+        for (String[] command : List.of(new String[] {"predict", image.toString()},
+                new String[] {"eval", "--data", data.toString()})) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--checkpoint", run.toString(), "--variant", "S"));
+            Cli.run(args.toArray(String[]::new)).failsWithOneLine(2, "--variant S does not match the checkpoint's"
+                    + " model.variant xxs; leave --variant out with --checkpoint");
+        }
 
         for (String split : List.of("train", "val")) {
             Files.move(data.resolve(split).resolve(SyntheticImageNet.className(1)), data.resolve(split).resolve("s0001-x"));

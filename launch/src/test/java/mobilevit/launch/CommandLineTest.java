@@ -16,10 +16,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.BadImages;
-import mobilevit.data.EvalTransform;
-import mobilevit.data.ImageDecoding;
-import mobilevit.data.ImageFolder;
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.codec.ImageDecoding;
+import mobilevit.data.dataset.ImageFolder;
+import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.model.Autograd;
 import mobilevit.model.ChannelsLastCheck;
 import mobilevit.model.MemoryFormat;
@@ -232,6 +232,33 @@ class CommandLineTest {
             assertTrue(help.out().contains("--device=<device>     cpu or gpuN (default cpu)"), help.out());
         }
         assertFalse(Files.exists(tmp.resolve("never.npy")));
+    }
+
+    /** The commands that build a model share --variant and --classes: the same one-line refusals. */
+    @Test
+    void oneModelOptionRefusesAVariantOrAClassCountThatIsNone() {
+        String input = fixture("inputs/input_b1_128x128.npy").toString();
+        String image = tmp.resolve("never.jpg").toString();
+        List<String[]> commands = List.of(
+                new String[] {"info"},
+                new String[] {"forward", "--weights", WEIGHTS, "--input", input, "--output", tmp.resolve("never.npy")
+                    .toString()},
+                new String[] {"overfit", "--weights", WEIGHTS, "--input", input, "--labels", input, "--steps", "1"},
+                new String[] {"eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS},
+                new String[] {"predict", "--weights", WEIGHTS, image},
+                new String[] {"export", "--weights", WEIGHTS, "--output", tmp.resolve("never.onnx").toString()});
+        for (String[] command : commands) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--variant", "m"));
+            Cli.run(args.toArray(String[]::new)).failsWithOneLine(2,
+                    "error: unknown MobileViT variant 'm' (expected one of xxs, xs, s)");
+            args.set(args.size() - 1, "xxs");
+            args.addAll(List.of("--classes", "0"));
+            Cli.run(args.toArray(String[]::new)).failsWithOneLine(2, "error: --classes must be positive, got 0");
+        }
+        Cli.run("predict", "--weights", WEIGHTS, image).failsWithOneLine(2, "error: --variant is required with --weights");
+        assertFalse(Files.exists(tmp.resolve("never.npy")));
+        assertFalse(Files.exists(tmp.resolve("never.onnx")));
     }
 
     @Test

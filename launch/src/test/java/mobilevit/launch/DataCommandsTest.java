@@ -2,7 +2,7 @@ package mobilevit.launch;
 
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.data.JpegRegionTest;
+import mobilevit.data.codec.JpegRegionTest;
 import mobilevit.model.Npy;
 
 import org.junit.jupiter.api.Test;

@@ -65,4 +65,19 @@ class ErrorHandlerTest {
         assertEquals(2, user.exitCode());
         assertTrue(user.err().contains("\tat mobilevit.launch.ErrorHandlerTest"), user.err());
     }
+
+    @Test
+    void verboseCountsBeforeAndAfterTheCommandName() {
+        String missing = "/nonexistent/weights.safetensors";
+        for (String[] args : new String[][] {
+            {"--verbose", "convert", "--weights", missing, "--output", "out.safetensors"},
+            {"convert", "--weights", missing, "--output", "out.safetensors", "--verbose"}}) {
+            Cli.Result r = Cli.run(args);
+            assertEquals(2, r.exitCode(), r.err());
+            assertTrue(r.err().startsWith("error: weights file " + missing + " does not exist"), r.err());
+            assertTrue(r.err().contains("\tat mobilevit.launch.Args.existingFile"), r.err());
+        }
+        Cli.run("convert", "--weights", missing, "--output", "out.safetensors")
+                .failsWithOneLine(2, "weights file " + missing + " does not exist");
+    }
 }

@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.onnxruntime.OrtSession;
 
+import mobilevit.core.Sha256;
 import mobilevit.export.OnnxRuntimeRun;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
@@ -20,19 +21,16 @@ import mobilevit.model.TorchXxsWeights;
 import mobilevit.trainer.Checkpoint;
 import mobilevit.trainer.CheckpointStore;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -46,6 +44,7 @@ class ExportCommandTest {
     Path tmp;
 
     @Test
+    @Tag("slow") // trains a small run first
     void aCheckpointOfThreeClassesExportsItsEmaOrRawWeights() throws Exception {
         Path data = tmp.resolve("data");
         assertEquals(0, Cli.run("synth", "--output", data.toString(), "--classes", "3", "--train-per-class", "4",
@@ -80,7 +79,7 @@ class ExportCommandTest {
                     assertEquals("xxs", meta.get("variant"));
                     assertEquals("3", meta.get("num_classes"));
                     assertEquals(c.weightsFile(which).getFileName().toString(), meta.get("source"));
-                    assertEquals(sha256(c.weightsFile(which)), meta.get("source_sha256"));
+                    assertEquals(Sha256.of(c.weightsFile(which)), meta.get("source_sha256"));
                     assertEquals("pixels [N,3,H,W] float32, BGR, values in [0,1]; images resized (bilinear) so that"
                             + " the shorter side is 72, then centre-cropped to 64x64", meta.get("input")); // SMALL's eval
                     assertClose(which + " logits", OnnxRuntimeRun.logits(session, input, manager), expected, 1e-4, 1e-4);
@@ -102,7 +101,7 @@ class ExportCommandTest {
                 file.toString());
         assertEquals(0, exported.exitCode(), exported.err());
         try (NDManager manager = NDManager.newBaseManager(); OrtSession session = OnnxRuntimeRun.open(file)) {
-            assertEquals(sha256(weights), session.getMetadata().getCustomMetadata().get("source_sha256"));
+            assertEquals(Sha256.of(weights), session.getMetadata().getCustomMetadata().get("source_sha256"));
             assertClose(name, OnnxRuntimeRun.logits(session, npy(manager, "inputs/input_b2_256x256.npy"), manager),
                     npy(manager, "logits/xx_small_b2_256x256.npy"), 1e-4, 1e-4);
         }
@@ -129,11 +128,5 @@ class ExportCommandTest {
         Cli.run("export", "--weights", weights, "--raw", "--output", out)
                 .failsWithOneLine(2, "--ema and --raw apply to --checkpoint, not to --weights");
         assertFalse(Files.exists(Path.of(out)));
-    }
-
-    private static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
-        }
     }
 }

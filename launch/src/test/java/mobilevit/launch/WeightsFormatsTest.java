@@ -11,7 +11,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 import mobilevit.model.Npy;
 import mobilevit.model.TorchXxsWeights;
 import mobilevit.model.WeightsFile;

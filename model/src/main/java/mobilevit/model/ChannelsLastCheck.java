@@ -9,6 +9,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.util.Pair;
 
+import mobilevit.core.IntMath;
 import mobilevit.core.SplitMix64;
 
 import org.slf4j.Logger;
@@ -184,17 +185,13 @@ public final class ChannelsLastCheck {
             Shape in = layer.getInputShapes()[0]; // as initialised: (1, C, H, W) of a 256x256 input
             Shape w = layer.weightShape();
             long side = Math.min(in.get(2), MAX_SIDE);
-            for (long s : new long[] {side, ceilDiv(side * 5, 8)}) {
+            for (long s : new long[] {side, IntMath.ceilDiv(side * 5, 8)}) {
                 out.add(new Case(in.get(1), s, s, w.get(0), w.get(2), layer.stride(), layer.groups()));
             }
         }
         for (Pair<String, Block> child : block.getChildren()) {
             collect(child.getValue(), out);
         }
-    }
-
-    private static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
     }
 
     /** Float32 numbers uniform in [-scale, scale) from a SplitMix64 sequence. */

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.util.PairList;
 
-import java.util.Locale;
+import mobilevit.core.Choice;
 
 /**
  * How a forward stores its feature maps. Both formats index them [N, C, H, W];
@@ -18,7 +18,7 @@ import java.util.Locale;
  * {@link #CONTIGUOUS} up to the order of the sums inside a convolution. A forward says which it
  * wants with {@link #PARAM_KEY} in its parameters; without it, {@link #CONTIGUOUS}.
  */
-public enum MemoryFormat {
+public enum MemoryFormat implements Choice {
     /** N, C, H, W in memory: PyTorch's default */
     CONTIGUOUS,
     /** N, H, W, C in memory */
@@ -29,17 +29,8 @@ public enum MemoryFormat {
 
     /** Parses {@code contiguous} or {@code channels_last}. */
     public static MemoryFormat parse(String text) {
-        switch (text.toLowerCase(Locale.ROOT)) {
-            case "contiguous": return CONTIGUOUS;
-            case "channels_last": return CHANNELS_LAST;
-            default: throw new IllegalArgumentException(
-                    "memory format must be contiguous or channels_last, got '" + text + "'");
-        }
-    }
-
-    /** The name in configurations and on the command line. */
-    public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return Choice.parse(MemoryFormat.class, text,
+                t -> "memory format must be " + Choice.alternatives(MemoryFormat.class) + ", got '" + t + "'");
     }
 
     /** The format a forward's parameters ask for. */

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.PairList;
 
-import java.util.Locale;
+import mobilevit.core.Choice;
 
 /**
  * The arithmetic of a training forward. {@link #FP16} places casts by hand where PyTorch's
@@ -15,7 +15,7 @@ import java.util.Locale;
  * says which it wants with {@link #PARAM_KEY} in its parameters; without it, FP32 (no cast at all,
  * and float64 models stay float64). The casts are recorded by autograd ({@link Autograd#castRecorded}).
  */
-public enum Precision {
+public enum Precision implements Choice {
     FP32,
     FP16;
 
@@ -24,16 +24,8 @@ public enum Precision {
 
     /** Parses {@code fp32} or {@code fp16}. */
     public static Precision parse(String text) {
-        switch (text.toLowerCase(Locale.ROOT)) {
-            case "fp32": return FP32;
-            case "fp16": return FP16;
-            default: throw new IllegalArgumentException("precision must be fp32 or fp16, got '" + text + "'");
-        }
-    }
-
-    /** The name in configurations and on the command line. */
-    public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return Choice.parse(Precision.class, text,
+                t -> "precision must be " + Choice.alternatives(Precision.class) + ", got '" + t + "'");
     }
 
     /** The precision a forward's parameters ask for. */

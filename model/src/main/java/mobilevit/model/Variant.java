@@ -1,16 +1,17 @@
 package mobilevit.model;
 
+import mobilevit.core.Choice;
+
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
  * The three MobileViT v1 sizes (paper Table 4, CVNets v0.1 configs), each an {@link Architecture}:
  * two stages of MV2 blocks, then three of an MV2 block downsampling and a MobileViT block.
  */
-public enum Variant {
-    XXS("xxs", new Architecture("XXS", 16, List.of(
+public enum Variant implements Choice {
+    XXS("xx_small", new Architecture("XXS", 16, List.of(
             //                        C, blocks, stride, expansion
             new InvertedResidualStage(16, 1, 1, 2),
             new InvertedResidualStage(24, 3, 2, 2),
@@ -19,14 +20,14 @@ public enum Variant {
             new MobileViTStage(64, 2, 2, 80, 160, 4, 4, 2),
             new MobileViTStage(80, 2, 2, 96, 192, 3, 4, 2)),
             320, 0.05f)),
-    XS("xs", new Architecture("XS", 16, List.of(
+    XS("x_small", new Architecture("XS", 16, List.of(
             new InvertedResidualStage(32, 1, 1, 4),
             new InvertedResidualStage(48, 3, 2, 4),
             new MobileViTStage(64, 2, 4, 96, 192, 2, 4, 2),
             new MobileViTStage(80, 2, 4, 120, 240, 4, 4, 2),
             new MobileViTStage(96, 2, 4, 144, 288, 3, 4, 2)),
             384, 0.1f)),
-    S("s", new Architecture("S", 16, List.of(
+    S("small", new Architecture("S", 16, List.of(
             new InvertedResidualStage(32, 1, 1, 4),
             new InvertedResidualStage(64, 3, 2, 4),
             new MobileViTStage(96, 2, 4, 144, 288, 2, 4, 2),
@@ -34,11 +35,12 @@ public enum Variant {
             new MobileViTStage(160, 2, 4, 240, 480, 3, 4, 2)),
             640, 0.1f));
 
-    private final String id;
+    /** CVNets' name of the variant ({@code xx_small}, {@code x_small}, {@code small}). */
+    private final String cvnetsName;
     private final Architecture architecture;
 
-    Variant(String id, Architecture architecture) {
-        this.id = id;
+    Variant(String cvnetsName, Architecture architecture) {
+        this.cvnetsName = cvnetsName;
         this.architecture = architecture;
     }
 
@@ -49,19 +51,15 @@ public enum Variant {
      * @throws IllegalArgumentException naming the accepted values
      */
     public static Variant parse(String name) {
-        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-        switch (n) {
-            case "xxs": case "xx_small": return XXS;
-            case "xs": case "x_small": return XS;
-            case "s": case "small": return S;
-            default:
-                throw new IllegalArgumentException("unknown MobileViT variant '" + name
-                        + "' (expected one of " + Arrays.stream(values()).map(Variant::id)
-                        .collect(Collectors.joining(", ")) + ")");
-        }
+        return Choice.parse(Variant.class, name, t -> "unknown MobileViT variant '" + t + "' (expected one of "
+                + Arrays.stream(values()).map(Variant::id).collect(Collectors.joining(", ")) + ")");
     }
 
-    public String id() { return id; }
+    /** {@code xxs}, {@code xs} or {@code s}, and CVNets' name. */
+    @Override
+    public List<String> names() {
+        return List.of(id(), cvnetsName);
+    }
 
     /** The variant's table; its final channels are min(4 * C of the last stage, 960). */
     public Architecture architecture() { return architecture; }

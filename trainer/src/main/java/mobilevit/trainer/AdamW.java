@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
+import com.google.gson.JsonObject;
+
 import mobilevit.model.Autograd;
 import mobilevit.model.StateDict;
 
@@ -24,6 +26,9 @@ import java.util.Map;
  * which PyTorch applies on any device without a copy.
  */
 public final class AdamW {
+
+    /** The step count's member of state.json. */
+    private static final String STEPS = "optimizer_steps";
 
     private final double beta1;
     private final double beta2;
@@ -99,10 +104,12 @@ public final class AdamW {
     }
 
     /**
-     * CPU copies of the moments as {@code exp_avg.<name>} and {@code exp_avg_sq.<name>} for every
-     * parameter of {@code layout}; empty before the first step.
+     * Hands its state to a checkpoint: the step count into {@code state}, and as the returned
+     * tensors CPU copies of the moments as {@code exp_avg.<name>} and {@code exp_avg_sq.<name>} for
+     * every parameter of {@code layout} (none before the first step).
      */
-    public NDList stateTensors(FlatState layout, NDManager manager) {
+    NDList export(FlatState layout, NDManager manager, JsonObject state) {
+        state.addProperty(STEPS, steps);
         NDList out = new NDList();
         if (expAvg != null) {
             copyOut(layout, expAvg, "exp_avg.", manager, out);
@@ -123,12 +130,14 @@ public final class AdamW {
     }
 
     /**
-     * Restores the moments saved by {@link #stateTensors} and the step count, onto the device of
-     * {@code layout}'s parameters; every parameter must have both moments of its own shape.
+     * Restores what {@link #export} handed over, onto the device of {@code layout}'s parameters;
+     * every parameter must have both moments of its own shape.
      *
-     * @throws IllegalArgumentException naming the first missing or mis-shaped entry
+     * @throws IllegalArgumentException naming the first missing or mis-shaped entry, or a step
+     *     count that is missing
      */
-    public void load(NDList tensors, long steps, FlatState layout) {
+    void restore(NDList tensors, JsonObject state, FlatState layout) {
+        long steps = Checkpoint.number(state, STEPS).longValue();
         Map<String, NDArray> byName = new LinkedHashMap<>();
         tensors.forEach(t -> byName.put(t.getName(), t));
         int expected = 2 * layout.parameterSlots().size();

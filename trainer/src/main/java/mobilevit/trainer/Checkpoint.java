@@ -5,12 +5,14 @@ import ai.djl.ndarray.NDManager;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import mobilevit.core.AtomicFiles;
 import mobilevit.core.FileTrees;
+import mobilevit.core.Sha256;
 import mobilevit.model.MobileViT;
 import mobilevit.model.StateDict;
 import mobilevit.model.WeightsFile;
@@ -20,9 +22,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -51,6 +50,12 @@ public final class Checkpoint {
         /** their exponential moving average */
         EMA
     }
+
+    /**
+     * The tensors of a checkpoint's three weight files, as the parts of a run hand them over
+     * ({@link TrainStep#state}); state.json's members come from each part that owns them.
+     */
+    public record Tensors(NDList raw, NDList ema, NDList optimizer) {}
 
     /** What a checkpoint holds once read. */
     public record Contents(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml) {
@@ -98,22 +103,21 @@ public final class Checkpoint {
     private Checkpoint() {}
 
     /** Writes a complete checkpoint folder {@code dir} (which must not exist yet). */
-    static void write(Path dir, NDList raw, NDList ema, NDList optimizer, JsonObject state, String configYaml)
-            throws IOException {
+    static void write(Path dir, Tensors tensors, JsonObject state, String configYaml) throws IOException {
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = AtomicFiles.newTempDirectory(parent, "." + dir.getFileName() + ".");
         try {
-            WeightsFile.write(raw, tmp.resolve(RAW));
-            WeightsFile.write(ema, tmp.resolve(EMA));
-            WeightsFile.write(optimizer, tmp.resolve(OPTIMIZER));
+            WeightsFile.write(tensors.raw(), tmp.resolve(RAW));
+            WeightsFile.write(tensors.ema(), tmp.resolve(EMA));
+            WeightsFile.write(tensors.optimizer(), tmp.resolve(OPTIMIZER));
             AtomicFiles.writeString(tmp.resolve(STATE), GSON.toJson(state));
             AtomicFiles.writeString(tmp.resolve(CONFIG), configYaml);
             JsonObject files = new JsonObject();
             for (String f : FILES) {
                 JsonObject entry = new JsonObject();
                 entry.addProperty("bytes", Files.size(tmp.resolve(f)));
-                entry.addProperty("sha256", sha256(tmp.resolve(f)));
+                entry.addProperty("sha256", Sha256.of(tmp.resolve(f)));
                 files.add(f, entry);
             }
             JsonObject manifest = new JsonObject();
@@ -185,7 +189,7 @@ public final class Checkpoint {
                     throw new CorruptCheckpointException(dir + ": " + f + " has " + bytes + " bytes, "
                             + entry.get("bytes").getAsLong() + " were written (truncated or replaced)");
                 }
-                if (!sha256(p).equals(entry.get("sha256").getAsString())) {
+                if (!Sha256.of(p).equals(entry.get("sha256").getAsString())) {
                     throw new CorruptCheckpointException(dir + ": " + f + " is damaged (SHA-256 mismatch)");
                 }
             } catch (IOException e) {
@@ -194,26 +198,23 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * A numeric member of state.json (or of an object in it).
+     *
+     * @throws IllegalArgumentException naming the member when it is missing or not a number
+     */
+    static Number number(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalArgumentException("state.json: '" + key + "' is missing or not a number");
+        }
+        return e.getAsNumber();
+    }
+
     private static NDList decode(Path dir, String file, NDManager manager) throws IOException {
         try (InputStream in = Files.newInputStream(dir.resolve(file))) {
             return NDList.decode(manager, in);
         }
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     /**

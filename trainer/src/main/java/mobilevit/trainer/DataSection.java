@@ -1,8 +1,8 @@
 package mobilevit.trainer;
 
-import mobilevit.data.Interpolation;
-import mobilevit.data.PixelLimit;
-import mobilevit.data.RandomResizedCrop;
+import mobilevit.data.codec.PixelLimit;
+import mobilevit.data.pipeline.Interpolation;
+import mobilevit.data.pipeline.RandomResizedCrop;
 
 /** Section {@code data}: where the images are and how they are read. */
 public record DataSection(

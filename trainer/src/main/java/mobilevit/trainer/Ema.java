@@ -1,10 +1,12 @@
 package mobilevit.trainer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
+import mobilevit.model.StateDict;
 
 /**
  * Exponential moving average of every model state entry, BatchNorm running statistics included
@@ -40,6 +42,16 @@ public final class Ema {
     /** The model that holds the average. */
     public MobileViT model() {
         return model;
+    }
+
+    /** Hands the average to a checkpoint: CPU copies of its model's state, by name, in {@code manager}. */
+    NDList export(NDManager manager) {
+        return StateDict.export(model, manager);
+    }
+
+    /** Restores the average a checkpoint holds. */
+    void restore(Checkpoint.Contents checkpoint) {
+        checkpoint.loadWeights(model, Checkpoint.Weights.EMA);
     }
 
     /** Makes the average a copy of {@code state} (the same model's layout). */

@@ -29,6 +29,9 @@ public final class EpochMetrics {
     static final String HEADER = "epoch,iterations,images,train_loss,lr,val_top1,val_top5,ema_top1,ema_top5,"
             + "skipped_train,skipped_val";
 
+    /** Its member of state.json. */
+    private static final String STATE = "metrics";
+
     private final List<Row> rows = new ArrayList<>();
 
     void add(Row row) {
@@ -57,12 +60,13 @@ public final class EpochMetrics {
         AtomicFiles.writeString(file, csv());
     }
 
-    JsonArray toJson() {
+    /** Hands the rows to a checkpoint's state.json. */
+    void export(JsonObject state) {
         JsonArray a = new JsonArray();
         for (Row r : rows) {
             a.add(Checkpoint.GSON.toJsonTree(r));
         }
-        return a;
+        state.add(STATE, a);
     }
 
     /**
@@ -110,14 +114,22 @@ public final class EpochMetrics {
         return rows;
     }
 
-    /** The rows a checkpoint's {@code state.json} holds under {@code metrics}. */
+    /** The rows a checkpoint's {@code state.json} holds. */
     public static List<Row> fromState(JsonObject state) {
-        return fromJson(state.getAsJsonArray("metrics")).rows();
+        return restore(state).rows();
     }
 
-    static EpochMetrics fromJson(JsonArray a) {
+    /**
+     * The rows that {@link #export} handed to a checkpoint.
+     *
+     * @throws IllegalArgumentException when state.json has no list of them
+     */
+    static EpochMetrics restore(JsonObject state) {
+        if (!state.has(STATE) || !state.get(STATE).isJsonArray()) {
+            throw new IllegalArgumentException("state.json: '" + STATE + "' is missing or not a list");
+        }
         EpochMetrics m = new EpochMetrics();
-        for (JsonElement e : a) {
+        for (JsonElement e : state.getAsJsonArray(STATE)) {
             m.add(Checkpoint.GSON.fromJson(e, Row.class));
         }
         return m;

@@ -1,8 +1,9 @@
 package mobilevit.trainer;
 
+import mobilevit.core.Choice;
+
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.util.Locale;
 
 /**
  * CVNets v0.1's cosine schedule with linear warm-up: from {@code warmupInit} to {@code max} over
@@ -13,20 +14,12 @@ import java.util.Locale;
 public final class LearningRate {
 
     /** Whether the cosine advances per epoch or per iteration. */
-    public enum Mode {
+    public enum Mode implements Choice {
         EPOCH, ITERATION;
 
         public static Mode parse(String s) {
-            switch (s.toLowerCase(Locale.ROOT)) {
-                case "epoch": return EPOCH;
-                case "iteration": return ITERATION;
-                default: throw new IllegalArgumentException("unknown schedule mode '" + s + "' (expected epoch or iteration)");
-            }
-        }
-
-        /** The name in configurations. */
-        public String id() {
-            return name().toLowerCase(Locale.ROOT);
+            return Choice.parse(Mode.class, s,
+                    t -> "unknown schedule mode '" + t + "' (expected " + Choice.alternatives(Mode.class) + ")");
         }
     }
 
@@ -42,7 +35,7 @@ public final class LearningRate {
      * @param maxIterations the last global iteration index (iterations 0..maxIterations run); used
      *     in iteration mode only
      */
-    public LearningRate(double max, double min, double warmupInit, long warmupIterations, Mode mode,
+    private LearningRate(double max, double min, double warmupInit, long warmupIterations, Mode mode,
             int maxEpochs, long maxIterations) {
         this.max = max;
         this.min = min;
@@ -51,6 +44,15 @@ public final class LearningRate {
         this.mode = mode;
         this.maxEpochs = maxEpochs;
         this.maxIterations = maxIterations;
+    }
+
+    /**
+     * The schedule of a run of {@code totalSteps} optimizer steps over {@code epochs}: warm-up to
+     * {@code lr} (optim.lr), then cosine as {@code schedule} says.
+     */
+    public static LearningRate of(double lr, ScheduleSection schedule, int epochs, long totalSteps) {
+        return new LearningRate(lr, schedule.minLr(), schedule.warmupInitLr(), schedule.warmupIterations(),
+                schedule.mode(), epochs, totalSteps - 1);
     }
 
     /** The schedule's value before rounding, at global iteration {@code iteration} in {@code epoch}. */

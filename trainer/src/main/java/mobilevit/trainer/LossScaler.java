@@ -20,6 +20,9 @@ public final class LossScaler {
     private static final double GROWTH = 2;
     private static final double BACKOFF = 0.5;
 
+    /** Its member of state.json (fp16 runs). */
+    private static final String STATE = "loss_scaler";
+
     private final int growthInterval;
     private double scale;
     /** Finite steps since the last growth or skip (GradScaler's growth tracker). */
@@ -102,29 +105,34 @@ public final class LossScaler {
         }
     }
 
-    /** The state a checkpoint keeps (scale, growth tracker, skipped steps, non-finite loss streak). */
-    public JsonObject toJson() {
+    /** Hands its state to a checkpoint: scale, growth tracker, skipped steps, non-finite loss streak. */
+    void export(JsonObject state) {
         JsonObject o = new JsonObject();
         o.addProperty("scale", scale);
         o.addProperty("clean_steps", cleanSteps);
         o.addProperty("skipped_steps", skippedSteps);
         o.addProperty("non_finite_loss_streak", nonFiniteLossStreak);
-        return o;
+        state.add(STATE, o);
     }
 
     /**
-     * Restores what {@link #toJson} wrote (the growth interval stays this scaler's).
+     * Restores what {@link #export} handed over (the growth interval stays this scaler's); a state
+     * without it (an fp32 run's) leaves the scaler as it is.
      *
      * @throws IllegalArgumentException naming the first field that is missing or not a number
      */
-    public void load(JsonObject o) {
-        double s = RunState.number(o, "scale").doubleValue();
+    void restore(JsonObject state) {
+        if (!state.has(STATE)) {
+            return;
+        }
+        JsonObject o = state.getAsJsonObject(STATE);
+        double s = Checkpoint.number(o, "scale").doubleValue();
         if (!(s > 0) || Double.isInfinite(s)) {
             throw new IllegalArgumentException("state.json: loss scale " + s + " is not positive and finite");
         }
         scale = s;
-        cleanSteps = RunState.number(o, "clean_steps").longValue();
-        skippedSteps = RunState.number(o, "skipped_steps").longValue();
-        nonFiniteLossStreak = (int) RunState.number(o, "non_finite_loss_streak").longValue();
+        cleanSteps = Checkpoint.number(o, "clean_steps").longValue();
+        skippedSteps = Checkpoint.number(o, "skipped_steps").longValue();
+        nonFiniteLossStreak = (int) Checkpoint.number(o, "non_finite_loss_streak").longValue();
     }
 }

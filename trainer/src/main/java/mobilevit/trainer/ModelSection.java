@@ -1,5 +1,7 @@
 package mobilevit.trainer;
 
+import com.google.gson.JsonObject;
+
 import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
 
@@ -14,6 +16,12 @@ public record ModelSection(
         @ConfigKey(byDefault = "null", min = 0, below = 1,
                 doc = "dropout in the transformers (null: the variant's CVNets v0.1 value)")
         Double transformerDropout) {
+
+    /** Records which model a checkpoint holds in its state.json (for the reader; a resume takes the config's). */
+    void export(JsonObject state) {
+        state.addProperty("variant", variant.id());
+        state.addProperty("num_classes", numClasses);
+    }
 
     /** The model this section describes (the trainer's, and the one a checkpoint's weights load into). */
     public MobileViT.Builder builder() {

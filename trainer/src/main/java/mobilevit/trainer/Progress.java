@@ -2,7 +2,7 @@ package mobilevit.trainer;
 
 import com.google.gson.JsonObject;
 
-import mobilevit.data.MultiScaleSampler;
+import mobilevit.data.pipeline.MultiScaleSampler;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -16,9 +16,9 @@ final class Replica implements AutoCloseable {
     final MobileViT model;
     final FlatState state;
     /** Images whose gradient the flat gradient holds (since the last zeroing). */
-    long images;
+    private long images;
     /** The flat gradient holds the sum over those images of their gradients divided by this count. */
-    long gradientPerImages;
+    private long gradientPerImages;
 
     Replica(int index, int globalIndex, Device device, MobileViT.Builder builder, long seed) {
         this.index = index;
@@ -27,6 +27,31 @@ final class Replica implements AutoCloseable {
         this.manager = NDManager.newBaseManager(device);
         this.model = builder.buildInitialized(manager, seed);
         this.state = FlatState.adopt(model, manager, FlatState.Gradients.RECORDED);
+    }
+
+    /** Images whose gradient the flat gradient holds (since the last zeroing). */
+    long images() {
+        return images;
+    }
+
+    /** The flat gradient holds the sum over {@link #images} of their gradients divided by this count. */
+    long gradientPerImages() {
+        return gradientPerImages;
+    }
+
+    /** Counts a backward of the mean loss of {@code n} images into the gradient (rescaled to hold the sum over n). */
+    void addBackward(long n) {
+        images += n;
+        gradientPerImages = n;
+    }
+
+    /** Clears the gradient: one native call when it holds any. */
+    void zeroGradient() {
+        if (images > 0) {
+            state.zeroGradient();
+        }
+        images = 0;
+        gradientPerImages = 0;
     }
 
     @Override

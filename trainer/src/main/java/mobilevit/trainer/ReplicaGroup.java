@@ -68,6 +68,13 @@ public final class ReplicaGroup implements AutoCloseable {
     /** The loss of one micro-batch, weighted over shards, and the images it saw. */
     public record StepLoss(double loss, long images) {}
 
+    /**
+     * How every replica's training forward runs: BatchNorm and dropout, the loss's label smoothing,
+     * the arithmetic, and how feature maps are stored (channels-last only where this CPU's kernels
+     * pass {@link ChannelsLastCheck}).
+     */
+    public record Forward(ForwardMode mode, double labelSmoothing, Precision precision, MemoryFormat memoryFormat) {}
+
     private final List<Replica> replicas = new ArrayList<>();
     /**
      * Threads of replicas 1..N-1; null with one replica. Replica 0 runs on the calling thread, which
@@ -76,28 +83,20 @@ public final class ReplicaGroup implements AutoCloseable {
      * at 64x64 on 2 cores: 116-150 ms a step with replica 0 on a thread of its own, 42-57 ms without).
      */
     private final ExecutorService threads;
-    private final double labelSmoothing;
-    private final ForwardMode mode;
+    /** The memory format as {@link ChannelsLastCheck} resolved it. */
+    private final Forward forward;
     private final Cluster cluster;
     /** Host copies of the flat gradient and of the running statistics for the collectives (made on first use). */
     private ByteBuffer gradientHost;
     private ByteBuffer buffersHost;
-    private final Precision precision;
-    private final MemoryFormat memoryFormat;
 
     /**
      * @param devices one entry per replica of this process (devices may repeat: several replicas on the CPU)
-     * @param builder the model to replicate; every replica starts from the same seeded weights
-     * @param seed initialisation seed
-     * @param labelSmoothing epsilon of the loss
+     * @param builder the model to replicate; every replica starts from the same weights, of initialisation seed {@code seed}
      * @param cluster the processes training together (each with as many replicas as this one)
-     * @param precision the arithmetic of the training forward and backward
-     * @param memoryFormat how the training forward stores its feature maps (channels-last only where
-     *     this CPU's kernels pass {@link ChannelsLastCheck})
      * @throws IllegalArgumentException if the processes hold different numbers of replicas
      */
-    public ReplicaGroup(List<Device> devices, MobileViT.Builder builder, long seed, double labelSmoothing,
-            ForwardMode mode, Cluster cluster, Precision precision, MemoryFormat memoryFormat) {
+    public ReplicaGroup(List<Device> devices, MobileViT.Builder builder, long seed, Cluster cluster, Forward forward) {
         double[] counts = cluster.gather(new double[] {devices.size()});
         for (int r = 0; r < counts.length; r++) {
             if (counts[r] != devices.size()) {
@@ -111,16 +110,14 @@ public final class ReplicaGroup implements AutoCloseable {
         }
         threads = devices.size() == 1 ? null
                 : Executors.newFixedThreadPool(devices.size() - 1, DaemonThreads.named("replica"));
-        this.labelSmoothing = labelSmoothing;
-        this.mode = mode;
         this.cluster = cluster;
-        this.precision = precision;
-        this.memoryFormat = ChannelsLastCheck.resolve(memoryFormat, replicas.get(0).model, devices.get(0));
+        this.forward = new Forward(forward.mode(), forward.labelSmoothing(), forward.precision(),
+                ChannelsLastCheck.resolve(forward.memoryFormat(), replicas.get(0).model, devices.get(0)));
     }
 
     /** How the training forward stores its feature maps (after {@link ChannelsLastCheck}). */
     public MemoryFormat memoryFormat() {
-        return memoryFormat;
+        return forward.memoryFormat();
     }
 
     /** Replicas in this process. */
@@ -171,18 +168,16 @@ public final class ReplicaGroup implements AutoCloseable {
      *     cleared)
      */
     public StepLoss accumulate(ShardSource source, long runSeed, long step, int micro, double lossScale) {
-        List<Future<double[]>> others = new ArrayList<>();
+        List<Future<StepLoss>> others = new ArrayList<>();
         for (Replica r : replicas.subList(1, replicas.size())) {
             others.add(threads.submit(() -> forwardBackward(r, source, runSeed, step, micro, lossScale)));
         }
-        double[] local = new double[2 * replicas.size()];
+        List<StepLoss> local = new ArrayList<>();
         RuntimeException failure = null;
         for (int i = 0; i < replicas.size(); i++) { // every replica finishes before a failure is thrown
             try {
-                double[] result = i == 0 ? forwardBackward(replicas.get(0), source, runSeed, step, micro, lossScale)
-                        : join(others.get(i - 1));
-                local[2 * i] = result[0];
-                local[2 * i + 1] = result[1];
+                local.add(i == 0 ? forwardBackward(replicas.get(0), source, runSeed, step, micro, lossScale)
+                        : join(others.get(i - 1)));
             } catch (RuntimeException e) {
                 failure = failure == null ? e : failure;
             }
@@ -190,28 +185,36 @@ public final class ReplicaGroup implements AutoCloseable {
         if (failure != null) {
             throw failure;
         }
-        double[] all = cluster.gather(local); // (loss, images) of every replica, in global order
-        double[] losses = new double[all.length / 2];
-        long[] counts = new long[all.length / 2];
-        long total = 0;
-        for (int i = 0; i < losses.length; i++) {
-            losses[i] = all[2 * i];
-            counts[i] = (long) all[2 * i + 1];
-            total += counts[i];
-        }
+        List<StepLoss> shards = gather(local); // every replica's, in global order
+        long total = shards.stream().mapToLong(StepLoss::images).sum();
         double loss = 0;
-        for (int i = 0; i < losses.length; i++) {
-            loss += losses[i] * counts[i] / total;
+        for (StepLoss shard : shards) {
+            loss += shard.loss() * shard.images() / total;
         }
         if (!Double.isFinite(loss)) {
             zeroGradients();
             throw new NonFiniteLossException("loss is " + loss + " at step " + step
-                    + " (per replica: " + Arrays.toString(losses) + ")");
+                    + " (per replica: " + Arrays.toString(shards.stream().mapToDouble(StepLoss::loss).toArray()) + ")");
         }
         return new StepLoss(loss, total);
     }
 
-    private double[] forwardBackward(Replica r, ShardSource source, long runSeed, long step, int micro,
+    /** Every process's shard losses, rank by rank: the collective carries each as the pair (loss, images). */
+    private List<StepLoss> gather(List<StepLoss> local) {
+        double[] pairs = new double[2 * local.size()];
+        for (int i = 0; i < local.size(); i++) {
+            pairs[2 * i] = local.get(i).loss();
+            pairs[2 * i + 1] = local.get(i).images();
+        }
+        double[] all = cluster.gather(pairs);
+        List<StepLoss> shards = new ArrayList<>();
+        for (int i = 0; i < all.length / 2; i++) {
+            shards.add(new StepLoss(all[2 * i], (long) all[2 * i + 1]));
+        }
+        return shards;
+    }
+
+    private StepLoss forwardBackward(Replica r, ShardSource source, long runSeed, long step, int micro,
             double lossScale) {
         try (NDManager scope = r.manager.newSubManager()) {
             NDList shard = source.shard(r.index, scope);
@@ -220,28 +223,26 @@ public final class ReplicaGroup implements AutoCloseable {
             NDArray labels = shard.get(1);
             long n = images.getShape().get(0);
             if (n == 0) {
-                return new double[] {0, 0};
+                return new StepLoss(0, 0);
             }
-            if (r.images > 0 && r.gradientPerImages != n) {
+            if (r.images() > 0 && r.gradientPerImages() != n) {
                 // the gradient holds (sum of n_k g_k) / n_last; rescale it to this micro-batch's n
-                Autograd.withoutGrad(() -> r.state.gradient(scope).muli((double) r.gradientPerImages / n));
+                Autograd.withoutGrad(() -> r.state.gradient(scope).muli((double) r.gradientPerImages() / n));
             }
             PairList<String, Object> params = new PairList<>();
             params.add(DropoutStream.PARAM_KEY,
                     new DropoutStream(DropoutSeeds.of(runSeed, step, r.globalIndex, micro)));
-            params.add(Precision.PARAM_KEY, precision);
-            params.add(MemoryFormat.PARAM_KEY, memoryFormat);
+            params.add(Precision.PARAM_KEY, forward.precision());
+            params.add(MemoryFormat.PARAM_KEY, forward.memoryFormat());
             boolean recording = Autograd.isEnabled(); // replica 0 runs on the caller's thread: leave its mode as it was
             Autograd.setEnabled(true);
             try {
-                NDArray logits = r.model.forward(r.state.trainingStore(scope, precision), images,
-                        mode == ForwardMode.TRAIN,
-                        params, StageRecorder.NONE);
-                NDArray loss = LabelSmoothing.loss(logits, labels, labelSmoothing);
+                NDArray logits = r.model.forward(r.state.trainingStore(scope, forward.precision()), images,
+                        forward.mode() == ForwardMode.TRAIN, params, StageRecorder.NONE);
+                NDArray loss = LabelSmoothing.loss(logits, labels, forward.labelSmoothing());
                 Autograd.backward(loss, lossScale);
-                r.images += n;
-                r.gradientPerImages = n;
-                return new double[] {loss.toType(DataType.FLOAT64, false).getDouble(), n};
+                r.addBackward(n);
+                return new StepLoss(loss.toType(DataType.FLOAT64, false).getDouble(), n);
             } finally {
                 Autograd.setEnabled(recording);
             }
@@ -252,7 +253,7 @@ public final class ReplicaGroup implements AutoCloseable {
     public long accumulatedImages() {
         long total = 0;
         for (Replica r : replicas) {
-            total += r.images;
+            total += r.images();
         }
         return total;
     }
@@ -293,11 +294,11 @@ public final class ReplicaGroup implements AutoCloseable {
     private NDArray localSum(NDManager scope, Device device, long total) {
         List<NDArray> parts = new ArrayList<>();
         for (Replica r : replicas) {
-            if (r.images > 0) {
+            if (r.images() > 0) {
                 NDArray g = r.state.gradient(scope);
                 NDArray local = g.getDevice().equals(device) ? g : g.toDevice(device, false);
                 local.attach(scope);
-                NDArray weighted = local.mul((double) r.gradientPerImages / total); // a new array
+                NDArray weighted = local.mul((double) r.gradientPerImages() / total); // a new array
                 weighted.attach(scope);
                 parts.add(weighted);
             }
@@ -333,13 +334,7 @@ public final class ReplicaGroup implements AutoCloseable {
 
     /** Clears every replica's accumulated gradient: one native call per replica. */
     public void zeroGradients() {
-        for (Replica r : replicas) {
-            if (r.images > 0) {
-                r.state.zeroGradient();
-            }
-            r.images = 0;
-            r.gradientPerImages = 0;
-        }
+        replicas.forEach(Replica::zeroGradient);
     }
 
     /**

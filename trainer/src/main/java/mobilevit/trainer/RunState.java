@@ -1,13 +1,14 @@
 package mobilevit.trainer;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
+import mobilevit.evaluation.Accuracy;
+
 /**
- * Where a run stands: the next batch (epoch, iteration within it), the global step (optimizer
- * steps taken, the schedule's and dropout's counter), and the running sums of the current epoch.
- * Every generator of the run is a function of (seed, epoch, iteration, step), so this and the seed
- * are the whole random state.
+ * Where a run stands: the next batch (epoch, iteration within it: the sampler's position), the
+ * global step (optimizer steps taken, the schedule's and dropout's counter), and the running sums
+ * of the current epoch. Every generator of the run is a function of (seed, epoch, iteration, step),
+ * so this and the seed are the whole random state. Only its own methods change it.
  */
 final class RunState {
 
@@ -19,6 +20,7 @@ final class RunState {
     long epochSkipped;
     double lastLr;
 
+    /** A new state.json holding this state first (the other parts add their members). */
     JsonObject toJson(long seed) {
         JsonObject o = new JsonObject();
         o.addProperty("format", 1);
@@ -46,23 +48,38 @@ final class RunState {
      */
     static RunState fromJson(JsonObject o) {
         RunState s = new RunState();
-        s.epoch = (int) number(o, "epoch").longValue();
-        s.iteration = (int) number(o, "iteration").longValue();
-        s.step = number(o, "global_step").longValue();
-        s.epochLossSum = number(o, "epoch_loss_sum").doubleValue();
-        s.epochImages = number(o, "epoch_images").longValue();
-        s.epochSkipped = number(o, "epoch_skipped").longValue();
-        s.lastLr = number(o, "last_lr").doubleValue();
+        s.epoch = (int) Checkpoint.number(o, "epoch").longValue();
+        s.iteration = (int) Checkpoint.number(o, "iteration").longValue();
+        s.step = Checkpoint.number(o, "global_step").longValue();
+        s.epochLossSum = Checkpoint.number(o, "epoch_loss_sum").doubleValue();
+        s.epochImages = Checkpoint.number(o, "epoch_images").longValue();
+        s.epochSkipped = Checkpoint.number(o, "epoch_skipped").longValue();
+        s.lastLr = Checkpoint.number(o, "last_lr").doubleValue();
         return s;
     }
 
-    /** A numeric field of the state. */
-    static Number number(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-            throw new IllegalArgumentException("state.json: '" + key + "' is missing or not a number");
+    /**
+     * Counts one trained micro-batch: the next iteration, its loss and images (none when an fp16
+     * step's loss was not finite), the step when its window closed, the images the loader skipped
+     * in every process, and the learning rate.
+     */
+    void count(int nextIteration, TrainStep.Result r, long skippedImages, double lr) {
+        iteration = nextIteration;
+        if (r.updated()) {
+            step++;
         }
-        return e.getAsNumber();
+        if (r.images() > 0) {
+            epochLossSum += r.loss() * r.images();
+        }
+        epochImages += r.images();
+        epochSkipped += skippedImages;
+        lastLr = lr;
+    }
+
+    /** The row of the epoch that just ended, validated with these accuracies of the raw and EMA weights. */
+    EpochMetrics.Row row(int iterations, Accuracy raw, Accuracy ema, long skippedVal) {
+        return new EpochMetrics.Row(epoch + 1, iterations, epochImages, epochLossSum / Math.max(1, epochImages), lastLr,
+                raw.top1(), raw.top5(), ema.top1(), ema.top5(), epochSkipped, skippedVal);
     }
 
     /** Starts the next epoch. */

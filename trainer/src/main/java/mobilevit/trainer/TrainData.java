@@ -4,7 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
-import mobilevit.data.DataFingerprint;
+import mobilevit.data.dataset.DataFingerprint;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

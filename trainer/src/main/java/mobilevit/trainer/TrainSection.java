@@ -37,6 +37,11 @@ public record TrainSection(
         @ConfigKey(byDefault = "50", min = 1, doc = "steps between progress lines")
         int logEvery) {
 
+    /** Whether a mid-epoch checkpoint follows optimizer step {@code step} (every {@code checkpoint_every}th). */
+    boolean isCheckpointStep(long step) {
+        return checkpointEvery > 0 && step % checkpointEvery == 0;
+    }
+
     public TrainSection {
         try {
             Devices.parse(devices, Integer.MAX_VALUE); // the syntax only: the GPUs are counted when the run starts

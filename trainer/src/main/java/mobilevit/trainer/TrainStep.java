@@ -2,11 +2,19 @@ package mobilevit.trainer;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 
 import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
+import mobilevit.model.StateDict;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
@@ -58,6 +66,10 @@ public final class TrainStep implements AutoCloseable {
         public long other;
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(TrainStep.class);
+    /** The number of replicas (in every process) as state.json records it. */
+    private static final String REPLICAS = "replicas";
+
     private final ReplicaGroup replicas;
     private final AdamW optimizer;
     private final NDManager emaManager;
@@ -72,8 +84,8 @@ public final class TrainStep implements AutoCloseable {
     private Times times = new Times();
 
     private TrainStep(Builder b) {
-        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.labelSmoothing, b.mode, b.cluster, b.precision,
-                b.memoryFormat);
+        replicas = new ReplicaGroup(b.devices, b.model, b.seed, b.cluster,
+                new ReplicaGroup.Forward(b.mode, b.labelSmoothing, b.precision, b.memoryFormat));
         optimizer = new AdamW(b.beta1, b.beta2, b.eps, b.weightDecay);
         if (b.emaMomentum > 0) {
             emaManager = NDManager.newBaseManager(replicas.masterDevice());
@@ -91,6 +103,11 @@ public final class TrainStep implements AutoCloseable {
         return new Builder(devices, model);
     }
 
+    /** Optimizer steps of an epoch of {@code iterations} micro-batches: windows of {@code accumulation}, the last one shorter. */
+    public static long stepsPerEpoch(int iterations, int accumulation) {
+        return (iterations + accumulation - 1) / accumulation;
+    }
+
     /**
      * Forward and backward of one micro-batch; when it completes the accumulation window, the
      * update follows with learning rate {@code lr}.
@@ -102,9 +119,19 @@ public final class TrainStep implements AutoCloseable {
         ReplicaGroup.StepLoss loss = accumulate(source);
         boolean update = micro == accumulation;
         if (update) {
-            update(lr);
+            closeWindow(lr);
         }
         return new Result(loss.loss(), loss.images(), update);
+    }
+
+    /**
+     * After the epoch's last micro-batch ({@code last}, what {@link #train} returned): closes its
+     * window when it is shorter than {@code accumulation}, so that no image's gradient is dropped.
+     *
+     * @return {@code last}, updated when this closed a window
+     */
+    public Result closeEpoch(Result last, double lr) {
+        return closeWindow(lr) ? new Result(last.loss(), last.images(), true) : last;
     }
 
     /**
@@ -123,7 +150,7 @@ public final class TrainStep implements AutoCloseable {
             return loss;
         } catch (NonFiniteLossException e) {
             if (scaler == null) {
-                micro = 0;
+                endWindow();
                 throw e;
             }
             nonFiniteLossInWindow = true;
@@ -140,58 +167,28 @@ public final class TrainStep implements AutoCloseable {
     }
 
     /**
-     * The update from the micro-batches accumulated so far (also a window shorter than
-     * {@code accumulation}, as at an epoch's end, so that no image's gradient is dropped): mean
-     * gradient, AdamW, zeroed gradients, broadcast, EMA. Under FP16 the mean gradient is unscaled
-     * first, and a window with a non-finite gradient or loss is skipped (no AdamW, no EMA).
+     * The update from the micro-batches accumulated so far, if any (a window of
+     * {@code accumulation}, or a shorter one): mean gradient, AdamW, zeroed gradients, broadcast,
+     * EMA. Under FP16 the mean gradient is unscaled first, and a window with a non-finite gradient
+     * or loss is skipped (no AdamW, no EMA).
      *
-     * @throws IllegalStateException if no micro-batch has accumulated
+     * @return whether a window was open (and is now closed)
      * @throws NonFiniteLossException under FP32 if the mean gradient holds inf or NaN (the window's
      *     gradients are dropped, nothing is applied); under FP16, when this is the
      *     {@link #NON_FINITE_LOSS_LIMIT}th window in a row with a non-finite loss
      */
-    public void update(double lr) {
+    public boolean closeWindow(double lr) {
         if (micro == 0) {
-            throw new IllegalStateException("no gradient has accumulated");
+            return false;
         }
-        long t0 = System.nanoTime();
         boolean applied;
-        if (nonFiniteLossInWindow) {
-            applied = false;
-            int streak = scaler.skipNonFiniteLoss();
-            if (streak >= NON_FINITE_LOSS_LIMIT) {
-                replicas.zeroGradients();
-                micro = 0;
-                nonFiniteLossInWindow = false;
-                throw new NonFiniteLossException("loss is not finite in " + streak + " steps in a row (fp16, loss"
-                        + " scale " + scaler.scale() + ", " + optimizer.steps() + " AdamW steps taken)");
-            }
-        } else {
-            try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
-                NDArray gradient = replicas.reduce(scope);
-                long t1 = System.nanoTime();
-                if (scaler != null) {
-                    applied = scaler.unscale(gradient);
-                } else if (LossScaler.allFinite(gradient)) {
-                    applied = true;
-                } else {
-                    // a finite but huge loss can still overflow in the backward; such a step would
-                    // write inf/NaN into every weight (and the next checkpoint)
-                    replicas.zeroGradients();
-                    micro = 0;
-                    throw new NonFiniteLossException("the gradient is not finite at step " + optimizer.steps()
-                            + " (its loss was)");
-                }
-                if (applied) {
-                    optimizer.step(replicas.masterState().parameters(), gradient, lr);
-                }
-                long t2 = System.nanoTime();
-                times.reduce += t1 - t0;
-                times.optimizer += t2 - t1;
-            }
+        long t0 = System.nanoTime();
+        try {
+            applied = nonFiniteLossInWindow ? skipWindow() : applyWindow(lr, t0);
+        } finally {
+            endWindow();
         }
         long t3 = System.nanoTime();
-        replicas.zeroGradients();
         replicas.broadcast(); // also after a skipped step: the forward moved replica 0's running statistics
         long t4 = System.nanoTime();
         if (ema != null && applied) {
@@ -199,8 +196,92 @@ public final class TrainStep implements AutoCloseable {
         }
         times.other += t4 - t3;
         times.ema += System.nanoTime() - t4;
+        return true;
+    }
+
+    /** A window with a non-finite loss (FP16): nothing applied, the scale backs off. */
+    private boolean skipWindow() {
+        int streak = scaler.skipNonFiniteLoss();
+        if (streak >= NON_FINITE_LOSS_LIMIT) {
+            throw new NonFiniteLossException("loss is not finite in " + streak + " steps in a row (fp16, loss"
+                    + " scale " + scaler.scale() + ", " + optimizer.steps() + " AdamW steps taken)");
+        }
+        return false;
+    }
+
+    /** The window's mean gradient into AdamW, unless it is not finite; returns whether AdamW stepped. */
+    private boolean applyWindow(double lr, long t0) {
+        try (NDManager scope = NDManager.newBaseManager(replicas.masterDevice())) {
+            NDArray gradient = replicas.reduce(scope);
+            long t1 = System.nanoTime();
+            boolean applied;
+            if (scaler != null) {
+                applied = scaler.unscale(gradient);
+            } else if (LossScaler.allFinite(gradient)) {
+                applied = true;
+            } else {
+                // a finite but huge loss can still overflow in the backward; such a step would
+                // write inf/NaN into every weight (and the next checkpoint)
+                throw new NonFiniteLossException("the gradient is not finite at step " + optimizer.steps()
+                        + " (its loss was)");
+            }
+            if (applied) {
+                optimizer.step(replicas.masterState().parameters(), gradient, lr);
+            }
+            long t2 = System.nanoTime();
+            times.reduce += t1 - t0;
+            times.optimizer += t2 - t1;
+            return applied;
+        }
+    }
+
+    /** Ends the window, closed or dropped: no gradient, no micro-batch, no non-finite loss left in it. */
+    private void endWindow() {
+        long start = System.nanoTime();
+        replicas.zeroGradients();
         micro = 0;
         nonFiniteLossInWindow = false;
+        times.other += System.nanoTime() - start;
+    }
+
+    /**
+     * Hands every part's state to a checkpoint: the raw weights, the EMA and the AdamW moments as
+     * CPU copies in {@code manager}, and into {@code state} (state.json) the AdamW step count, the
+     * loss scaler's state, the replicas and the accumulation. Only exact at an update boundary.
+     */
+    public Checkpoint.Tensors state(NDManager manager, JsonObject state) {
+        NDList moments = optimizer.export(replicas.masterState(), manager, state);
+        state.addProperty(REPLICAS, replicas.globalSize());
+        state.addProperty("accum_freq", accumulation);
+        if (scaler != null) {
+            scaler.export(state);
+        }
+        return new Checkpoint.Tensors(StateDict.export(replicas.master(), manager),
+                ema == null ? new NDList() : ema.export(manager), moments);
+    }
+
+    /**
+     * Restores what {@link #state} handed over; every replica then holds replica 0's weights. A
+     * checkpoint of another number of replicas is resumed with a warning.
+     *
+     * @throws IllegalArgumentException naming what is missing or does not fit
+     */
+    public void restore(Checkpoint.Contents checkpoint) {
+        checkpoint.loadWeights(replicas.master(), Checkpoint.Weights.RAW);
+        if (ema != null) {
+            ema.restore(checkpoint);
+        }
+        optimizer.restore(checkpoint.optimizer(), checkpoint.state(), replicas.masterState());
+        if (scaler != null) {
+            scaler.restore(checkpoint.state());
+        }
+        replicas.broadcast();
+        JsonElement saved = checkpoint.state().get(REPLICAS);
+        if (saved != null && saved.isJsonPrimitive() && saved.getAsInt() != replicas.globalSize()) {
+            LOG.warn("{} was written by {} replica(s), this run has {}: the batch table and the data shards change,"
+                    + " so the run will not continue exactly as it would have", checkpoint.dir(), saved.getAsInt(),
+                    replicas.globalSize());
+        }
     }
 
     /**

@@ -2,7 +2,6 @@ package mobilevit.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -67,16 +66,18 @@ class AccumulationTest {
     }
 
     @Test
-    void aShortWindowIsAppliedOnRequestAndAnEmptyOneRefused() {
+    void anEpochsShortLastWindowIsClosedAndNoEmptyOne() {
         try (NDManager m = NDManager.newBaseManager(); TrainStep step = step("cpu", 3)) {
             NDArray images = m.randomUniform(0, 1, new Shape(2, 3, 64, 64)).toType(DataType.FLOAT64, false);
             NDArray labels = m.create(new long[] {0, 1});
-            assertFalse(step.train((r, scope) -> new NDList(images.duplicate(), labels.duplicate()), 0.002).updated());
+            TrainStep.Result last = step.train((r, scope) -> new NDList(images.duplicate(), labels.duplicate()), 0.002);
+            assertFalse(last.updated());
             assertFalse(step.atUpdateBoundary());
-            step.update(0.002); // as at an epoch's end
+            assertTrue(step.closeEpoch(last, 0.002).updated());
             assertTrue(step.atUpdateBoundary());
             assertEquals(1, step.optimizer().steps());
-            assertThrows(IllegalStateException.class, () -> step.update(0.002));
+            assertFalse(step.closeWindow(0.002), "no window is open");
+            assertEquals(1, step.optimizer().steps());
         }
     }
 

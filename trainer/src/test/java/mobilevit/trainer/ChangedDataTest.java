@@ -13,7 +13,8 @@ import ch.qos.logback.core.read.ListAppender;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.core.Sha256;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,8 +52,8 @@ class ChangedDataTest {
     static void stoppedRun() throws IOException {
         SyntheticImageNet.generate(dir.resolve("data"), 3, 4, 1, 7, SyntheticImageNet.ImageSize.parse("80x80"));
         run = dir.resolve("run");
-        assertEquals(Trainer.Outcome.STOPPED, new Trainer(config(dir.resolve("data")), run, null).stopAfterStep(1)
-                .run().outcome());
+        assertEquals(Trainer.Outcome.STOPPED, Trainer.builder(config(dir.resolve("data")), run).optStopAfterStep(1)
+                .build().run().outcome());
     }
 
     @BeforeEach
@@ -91,7 +92,8 @@ class ChangedDataTest {
         renameClass(data, 2, "s0002-other");
         Path output = dir.resolve("refused");
         Map<Path, String> before = files(run);
-        ConfigException e = assertThrows(ConfigException.class, () -> new Trainer(config(data), output, run).run());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Trainer.builder(config(data), output).optResumeFrom(run).build().run());
         assertEquals("the checkpoint " + run.resolve("checkpoints/e0000-i000001") + " was trained on other classes than "
                 + data.resolve("train") + " has (3 then, 3 now): class 2 is '" + names().get(2)
                 + "' in the checkpoint and 's0002-other' in " + data.resolve("train") + "; resume on the same data,"
@@ -109,7 +111,8 @@ class ChangedDataTest {
         Path data = copyOfData("allowed");
         renameClass(data, 2, "s0002-other");
         Path output = dir.resolve("allowed-run");
-        Trainer.Summary s = new Trainer(config(data, "data.allow_changed_data=true"), output, run).stopAfterStep(2).run();
+        Trainer.Summary s = Trainer.builder(config(data, "data.allow_changed_data=true"), output).optResumeFrom(run)
+                .optStopAfterStep(2).build().run();
         assertEquals(Trainer.Outcome.STOPPED, s.outcome());
         assertEquals(List.of("WARN the checkpoint " + run.resolve("checkpoints/e0000-i000001") + " was trained on other"
                 + " classes than " + data.resolve("train") + " has (3 then, 3 now): class 2 is '" + names().get(2)
@@ -128,13 +131,13 @@ class ChangedDataTest {
         }
         Files.copy(first, cls.resolve("extra-1.JPEG"));
         Files.copy(first, cls.resolve("extra-2.JPEG"));
-        assertEquals(Trainer.Outcome.STOPPED, new Trainer(config(data), dir.resolve("more-run"), run).stopAfterStep(2)
-                .run().outcome());
+        assertEquals(Trainer.Outcome.STOPPED, Trainer.builder(config(data), dir.resolve("more-run")).optResumeFrom(run)
+                .optStopAfterStep(2).build().run().outcome());
         Files.delete(cls.resolve("extra-1.JPEG"));
         Files.move(cls.resolve("extra-2.JPEG"), first, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.move(first, cls.resolve("renamed.JPEG"));
-        assertEquals(Trainer.Outcome.STOPPED, new Trainer(config(data), dir.resolve("renamed-run"), run)
-                .stopAfterStep(2).run().outcome());
+        assertEquals(Trainer.Outcome.STOPPED, Trainer.builder(config(data), dir.resolve("renamed-run")).optResumeFrom(run)
+                .optStopAfterStep(2).build().run().outcome());
         String checkpoint = run.resolve("checkpoints/e0000-i000001").toString();
         assertEquals(List.of("WARN the training data changed since the checkpoint " + checkpoint + ": 12 images then,"
                 + " 14 now (class '" + names().get(0) + "' 4 -> 6); resuming", "WARN the training data changed since the"
@@ -153,10 +156,10 @@ class ChangedDataTest {
         JsonObject manifest = JsonParser.parseString(Files.readString(old.resolve(Checkpoint.MANIFEST))).getAsJsonObject();
         JsonObject entry = manifest.getAsJsonObject("files").getAsJsonObject(Checkpoint.STATE);
         entry.addProperty("bytes", Files.size(old.resolve(Checkpoint.STATE)));
-        entry.addProperty("sha256", Checkpoint.sha256(old.resolve(Checkpoint.STATE)));
+        entry.addProperty("sha256", Sha256.of(old.resolve(Checkpoint.STATE)));
         Files.writeString(old.resolve(Checkpoint.MANIFEST), Checkpoint.GSON.toJson(manifest));
-        assertEquals(Trainer.Outcome.STOPPED, new Trainer(config(dir.resolve("data")), dir.resolve("old-run"), old)
-                .stopAfterStep(2).run().outcome());
+        assertEquals(Trainer.Outcome.STOPPED, Trainer.builder(config(dir.resolve("data")), dir.resolve("old-run"))
+                .optResumeFrom(old).optStopAfterStep(2).build().run().outcome());
         assertEquals(List.of("INFO " + old + " records no training classes (written before they were kept): the"
                 + " training data is not compared"), messages());
     }

@@ -51,8 +51,8 @@ class CheckpointTest {
     private Path save(CheckpointStore store, int epoch, int iteration, boolean best) throws IOException {
         JsonObject state = new JsonObject();
         state.addProperty("epoch", epoch);
-        return store.save(epoch, iteration, dir -> Checkpoint.write(dir, tensors("w", epoch), tensors("w", -epoch),
-                tensors("exp_avg.w", iteration), state, "train:\n  epochs: 3\n"), best);
+        return store.save(epoch, iteration, dir -> Checkpoint.write(dir, new Checkpoint.Tensors(tensors("w", epoch),
+                tensors("w", -epoch), tensors("exp_avg.w", iteration)), state, "train:\n  epochs: 3\n"), best);
     }
 
     @Test
@@ -140,7 +140,7 @@ class CheckpointTest {
             }
         };
         IOException e = assertThrows(IOException.class, () -> store.save(1, 10, dir -> Checkpoint.write(dir,
-                tensors("w", 9), failing, tensors("exp_avg.w", 9), new JsonObject(), ""), false));
+                new Checkpoint.Tensors(tensors("w", 9), failing, tensors("exp_avg.w", 9)), new JsonObject(), ""), false));
         assertTrue(e.getMessage().endsWith("/ema.safetensors: no space left on device"), e.getMessage());
         assertEquals(good, CheckpointStore.resolve(run));
         assertEquals(good, store.latestIntact(manager).orElseThrow().dir());

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import mobilevit.data.Interpolation;
-import mobilevit.data.PixelLimit;
-import mobilevit.data.RandomResizedCrop;
+import mobilevit.data.codec.PixelLimit;
+import mobilevit.data.pipeline.Interpolation;
+import mobilevit.data.pipeline.RandomResizedCrop;
 import mobilevit.model.Precision;
 import mobilevit.model.Variant;
 

@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -61,11 +61,11 @@ class ExactResumeTest {
     @Test
     void resumingPastTheEndOfTheNewConfigurationsEpochIsAConfigError() throws IOException {
         Path run = dir.resolve("changed-batch");
-        Trainer.Summary first = new Trainer(config("train.batch_size=3", "train.accum_freq=1"), run, null)
-                .stopAfterStep(10).run();
+        Trainer.Summary first = Trainer.builder(config("train.batch_size=3", "train.accum_freq=1"), run)
+                .optStopAfterStep(10).build().run();
         assertEquals(Trainer.Outcome.STOPPED, first.outcome());
         TrainConfig larger = config("train.batch_size=12", "train.accum_freq=1");
-        ConfigException e = assertThrows(ConfigException.class, () -> new Trainer(larger, run, null).run());
+        ConfigException e = assertThrows(ConfigException.class, () -> Trainer.builder(larger, run).build().run());
         assertTrue(e.getMessage().startsWith("the checkpoint stopped at iteration 10 of epoch 1, which has ")
                 && e.getMessage().endsWith(" iterations with this configuration (train.batch_size, the sampler.*"
                 + " keys, train.devices or the data changed): resume with the run's own config.yaml"), e.getMessage());
@@ -85,16 +85,16 @@ class ExactResumeTest {
     private static void check(int accumulation) throws IOException {
         TrainConfig config = config("train.batch_size=6", "train.accum_freq=" + accumulation);
         Path straight = dir.resolve("straight-" + accumulation);
-        Trainer.Summary a = new Trainer(config, straight, null).run();
+        Trainer.Summary a = Trainer.builder(config, straight).build().run();
         assertEquals(Trainer.Outcome.FINISHED, a.outcome());
-        long steps = new Trainer(config, straight, null).plannedSteps();
+        long steps = Trainer.builder(config, straight).build().plannedSteps();
         assertTrue(steps >= 8 / accumulation, "enough steps for a mid-epoch stop: " + steps);
 
         Path resumed = dir.resolve("resumed-" + accumulation);
         long stopAt = steps / 2 + 1; // not an epoch end, not a checkpoint step: the stop itself saves
-        Trainer.Summary first = new Trainer(config, resumed, null).stopAfterStep(stopAt).run();
+        Trainer.Summary first = Trainer.builder(config, resumed).optStopAfterStep(stopAt).build().run();
         assertEquals(Trainer.Outcome.STOPPED, first.outcome());
-        Trainer.Summary second = new Trainer(config, resumed, null).run();
+        Trainer.Summary second = Trainer.builder(config, resumed).build().run();
         assertEquals(Trainer.Outcome.FINISHED, second.outcome());
 
         assertEquals(Files.readString(straight.resolve("metrics.csv")), Files.readString(resumed.resolve("metrics.csv")));

@@ -141,7 +141,7 @@ class MixedPrecisionFixtureTest {
                     step.meanGradients(scope).forEach((name, g) -> out.gradientNorms.put(name,
                             Math.sqrt(g.toType(DataType.FLOAT64, false).square().sum().getDouble())));
                 }
-                step.update(LR);
+                step.closeWindow(LR);
                 out.steps = step.optimizer().steps();
                 out.scaleAfter = step.lossScaler() == null ? 1 : step.lossScaler().scale();
                 step.replicas().state().forEach((name, a) ->

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 
 import com.google.gson.JsonObject;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -40,14 +40,14 @@ class MixedPrecisionResumeTest {
                 "train.checkpoint_every=2", "schedule.warmup_iterations=3", "train.threads=1", "data.workers=1",
                 "train.precision=fp16"));
         Path straight = dir.resolve("straight");
-        Trainer.Summary a = new Trainer(config, straight, null).run();
-        long steps = new Trainer(config, straight, null).plannedSteps();
+        Trainer.Summary a = Trainer.builder(config, straight).build().run();
+        long steps = Trainer.builder(config, straight).build().plannedSteps();
         assertTrue(steps >= 4, "enough steps for a mid-epoch stop: " + steps);
 
         Path resumed = dir.resolve("resumed");
-        Trainer.Summary first = new Trainer(config, resumed, null).stopAfterStep(steps / 2 + 1).run();
+        Trainer.Summary first = Trainer.builder(config, resumed).optStopAfterStep(steps / 2 + 1).build().run();
         assertEquals(Trainer.Outcome.STOPPED, first.outcome());
-        Trainer.Summary second = new Trainer(config, resumed, null).run();
+        Trainer.Summary second = Trainer.builder(config, resumed).build().run();
         assertEquals(Trainer.Outcome.FINISHED, second.outcome());
 
         assertEquals(Files.readString(straight.resolve("metrics.csv")), Files.readString(resumed.resolve("metrics.csv")));

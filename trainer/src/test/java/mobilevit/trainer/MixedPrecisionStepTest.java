@@ -122,7 +122,7 @@ class MixedPrecisionStepTest {
             assertTrue(Double.isFinite(step.accumulate(batch(0)).loss()));
             step.replicas().masterState().gradient(scope).set(new ai.djl.ndarray.index.NDIndex("7"),
                     Float.POSITIVE_INFINITY);
-            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> step.update(0.002));
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> step.closeWindow(0.002));
             assertEquals("the gradient is not finite at step 0 (its loss was)", e.getMessage());
             assertEquals(0, step.optimizer().steps());
             assertArrayEquals(weights, step.replicas().masterState().parameters().toByteArray(), "weights unchanged");

@@ -88,8 +88,8 @@ class ReplicaEquivalenceTest {
                                 expected.get(name), 1e-9);
                     }
                 }
-                one.update(0.002);
-                many.update(0.002);
+                one.closeWindow(0.002);
+                many.closeWindow(0.002);
             }
             assertEquals(steps, many.optimizer().steps(), "one optimizer step per training step");
             Map<String, NDArray> expected = one.replicas().state();

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import mobilevit.data.SyntheticImageNet;
+import mobilevit.data.dataset.SyntheticImageNet;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,7 +78,7 @@ class RunFolderLockTest {
                 "model.num_classes=3"));
         RunFolderLock held = RunFolderLock.acquire(run);
         try (held) {
-            ConfigException e = assertThrows(ConfigException.class, () -> new Trainer(cfg, run, null).run());
+            ConfigException e = assertThrows(ConfigException.class, () -> Trainer.builder(cfg, run).build().run());
             assertEquals(refusal(run, ProcessHandle.current().pid()), e.getMessage());
         }
         assertEquals("the holder's\n", Files.readString(run.resolve("config.yaml")));

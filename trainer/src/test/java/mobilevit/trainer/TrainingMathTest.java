@@ -197,9 +197,11 @@ class TrainingMathTest {
         JsonObject p = f.getAsJsonObject("params");
         for (String modeKey : new String[] {"epoch_based", "iteration_based"}) {
             LearningRate.Mode mode = modeKey.startsWith("epoch") ? LearningRate.Mode.EPOCH : LearningRate.Mode.ITERATION;
-            LearningRate lr = new LearningRate(p.get("max_lr").getAsDouble(), p.get("min_lr").getAsDouble(),
-                    p.get("warmup_init_lr").getAsDouble(), p.get("warmup_iterations").getAsLong(), mode,
-                    p.get("max_epochs").getAsInt(), p.get("iteration_mode_max_iterations").getAsLong());
+            ScheduleSection schedule = new ScheduleSection(p.get("warmup_iterations").getAsInt(),
+                    p.get("warmup_init_lr").getAsDouble(), p.get("min_lr").getAsDouble(), mode);
+            // iterations 0..max_iterations: one step more than the last index
+            LearningRate lr = LearningRate.of(p.get("max_lr").getAsDouble(), schedule, p.get("max_epochs").getAsInt(),
+                    p.get("iteration_mode_max_iterations").getAsLong() + 1);
             JsonArray points = f.getAsJsonArray(modeKey);
             for (JsonElement e : points) {
                 JsonObject pt = e.getAsJsonObject();

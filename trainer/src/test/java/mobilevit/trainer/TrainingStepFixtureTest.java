@@ -117,7 +117,7 @@ class TrainingStepFixtureTest {
                         out.stemMean = float64(step.replicas().state().get("conv_1.block.norm.running_mean"));
                         out.stemVar = float64(step.replicas().state().get("conv_1.block.norm.running_var"));
                     }
-                    step.update(0.002);
+                    step.closeWindow(0.002);
                 }
                 assertEquals(3, step.optimizer().steps());
                 step.replicas().state().forEach((name, a) -> out.raw.put(name, copy(a, m)));

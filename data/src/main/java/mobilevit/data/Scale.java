@@ -1,4 +1,0 @@
-package mobilevit.data;
-
-/** One entry of the variable batch sampler's table: crop height and width, images per replica. */
-public record Scale(int height, int width, int batch) {}
