@@ -95,7 +95,10 @@ public final class MobileViTBlock extends AbstractBlock {
                         .reshape(b, h2, w2, dim)
                         .transpose(0, 3, 1, 2) // [B, d, H, W], stored B, H, W, d
                 : grid.transpose(0, 5, 3, 1, 4, 2) // [B, d, nh, ph, nw, pw]
-                        .reshape(b, dim, h2, w2);
+                        .reshape(b, dim, h2, w2)
+                        // a 1x1 patch grid makes that reshape a view with channels-last strides, which
+                        // would send the convolution to the kernels ChannelsLastCheck guards against
+                        .flatten().reshape(b, dim, h2, w2);
         x = BilinearResize.resize(Precision.forCompute(x, params), h, w);
         if (h2 != h || w2 != w) {
             x = format.store(x); // the resize's matmuls write [B, d, H, W] row-major

@@ -128,6 +128,33 @@ class MemoryFormatTest {
         }
     }
 
+    /**
+     * At 64x64 the last MobileViT block sees a 2x2 map, one patch: folding it back was a view with
+     * channels-last strides, and on a CPU that fails {@link ChannelsLastCheck} the next 1x1
+     * convolution took the wrong kernels (a batch of two gave logits 0.08 away from the same image
+     * alone). Under {@link MemoryFormat#CONTIGUOUS} every folded map is contiguous, and the float32
+     * logits are within the fixtures' tolerance of the same weights' float64 forward (the bound of
+     * {@link #bothFormatsGiveTheSameLogitsInFloat64}'s argument, for any kernels' order of sums).
+     */
+    @Test
+    void aOnePatchGridFoldsToContiguousMapsAndTheRightLogits() throws ReflectiveOperationException {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray input = m.randomUniform(0, 1, new Shape(2, 3, 64, 64));
+            Map<String, NDArray> maps = new LinkedHashMap<>();
+            NDArray logits = model.forward(new ParameterStore(m, false), input, false, null, maps::put);
+            assertEquals(new Shape(2, 96, 2, 2), maps.get("layer_5_mvit_folded").getShape());
+            for (String name : List.of("layer_3_mvit_folded", "layer_4_mvit_folded", "layer_5_mvit_folded")) {
+                assertTrue(isContiguous(maps.get(name)), name + " is contiguous");
+            }
+            MobileViT wide = MobileViT.builder().setVariant(Variant.XXS).optDataType(DataType.FLOAT64)
+                    .buildInitialized(m, 1);
+            StateDict.load(wide, read(m, "weights/xx_small_cvnets.safetensors"), "cvnets");
+            NDArray reference = wide.forward(new ParameterStore(m, false), input.toType(DataType.FLOAT64, false),
+                    false, null, StageRecorder.NONE);
+            assertClose("float32 logits at 64x64", logits, reference, 1e-4, 1e-4);
+        }
+    }
+
     /** PyTorch's {@code is_contiguous()} (row-major strides), which DJL's API does not expose. */
     private static boolean isContiguous(NDArray a) throws ReflectiveOperationException {
         Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
