@@ -41,17 +41,21 @@ public final class OnnxFile {
     public static final String ENGINE = "OnnxRuntime";
     static final String VARIANT_KEY = "variant";
     static final String CLASSES_KEY = "num_classes";
+    static final String RESIZE_KEY = "eval_resize";
+    static final String CROP_KEY = "eval_crop";
 
     private final Path file;
     private final int classes;
     private final String variant;
     private final int side;
+    private final Map<String, String> metadata;
 
-    private OnnxFile(Path file, int classes, String variant, int side) {
+    private OnnxFile(Path file, int classes, String variant, int side, Map<String, String> metadata) {
         this.file = file;
         this.classes = classes;
         this.variant = variant;
         this.side = side;
+        this.metadata = Map.copyOf(metadata);
     }
 
     /** Whether {@code weights} names an ONNX file (by its extension, as {@code export --output} writes it). */
@@ -92,7 +96,7 @@ public final class OnnxFile {
                 Map<String, String> metadata = session.getMetadata().getCustomMetadata();
                 int classes = out[1] > 0 ? Math.toIntExact(out[1]) : classesFromMetadata(file, metadata);
                 int side = in[2] > 0 && in[2] == in[3] ? Math.toIntExact(in[2]) : 0;
-                return new OnnxFile(file, classes, metadata.get(VARIANT_KEY), side);
+                return new OnnxFile(file, classes, metadata.get(VARIANT_KEY), side, metadata);
             }
         } catch (OrtException e) {
             throw new UserError("cannot read ONNX file " + file + ": " + e.getMessage().lines().findFirst().orElse(""));
@@ -132,14 +136,29 @@ public final class OnnxFile {
         return Optional.ofNullable(variant);
     }
 
-    /** The evaluation's centre crop for the file: the side its input fixes, 256 where H and W are dynamic. */
+    /**
+     * The evaluation's centre crop for the file: the side its input fixes; where H and W are free,
+     * the crop its {@value #CROP_KEY} metadata records (the source checkpoint's), else 256.
+     */
     public int crop() {
-        return side > 0 ? side : EvalTransform.paper().crop();
+        return side > 0 ? side : recorded(CROP_KEY).orElse(EvalTransform.paper().crop());
     }
 
-    /** The evaluation's shorter side before the crop: 9/8 of the crop, the paper's 288 for 256. */
+    /**
+     * The evaluation's shorter side before the crop: the {@value #RESIZE_KEY} metadata where it was
+     * recorded for this crop, else 9/8 of the crop (the paper's 288 for 256).
+     */
     public int resize() {
-        return crop() * 9 / 8;
+        return recorded(CROP_KEY).filter(c -> c == crop()).flatMap(c -> recorded(RESIZE_KEY))
+                .orElse(crop() * 9 / 8);
+    }
+
+    private Optional<Integer> recorded(String key) {
+        try {
+            return Optional.ofNullable(metadata.get(key)).map(Integer::valueOf).filter(v -> v > 0);
+        } catch (NumberFormatException e) {
+            return Optional.empty(); // a file of another exporter: the defaults
+        }
     }
 
     /**

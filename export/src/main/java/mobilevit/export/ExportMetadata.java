@@ -34,6 +34,9 @@ public record ExportMetadata(Variant variant, int numClasses, int resize, int cr
         p.put("num_classes", Integer.toString(numClasses));
         p.put("input", String.format(Locale.ROOT, "pixels [N,3,H,W] float32, BGR, values in [0,1]; images resized"
                 + " (bilinear) so that the shorter side is %d, then centre-cropped to %dx%d", resize, crop, crop));
+        // the same two numbers for programs: eval of a file of free size reads its crop from here
+        p.put("eval_resize", Integer.toString(resize));
+        p.put("eval_crop", Integer.toString(crop));
         p.put("source", source.getFileName().toString());
         p.put("source_sha256", sourceSha256);
         return p;

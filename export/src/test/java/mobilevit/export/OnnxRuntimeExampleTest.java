@@ -45,6 +45,7 @@ class OnnxRuntimeExampleTest {
             OnnxExport.write(model, InputSize.fixed(256, 256), ExportMetadata.of(Variant.XXS, 1000, 288, 256, weights), onnxFile);
             // the evaluation tensor of a photo as CVNets v0.1 prepares it: [3, 256, 256], BGR, [0, 1]
             NDArray image = npy(m, "preprocess_cv2/img_500x375_eval_cv2_bgr_chw.npy");
+            OnnxRuntimeRun.environment(); // the example then finds the one the other tests make
             float[][] logits = docsExample(onnxFile, image.toFloatArray());
             NDArray expected = model.forward(new ParameterStore(m, false), new NDList(image.expandDims(0)), false)
                     .singletonOrThrow();

@@ -1,5 +1,6 @@
 package mobilevit.export;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -17,9 +18,18 @@ public final class OnnxRuntimeRun {
 
     private OnnxRuntimeRun() {}
 
+    /**
+     * ONNX Runtime's one environment of the process, made by DJL's engine: DJL's engine refuses to
+     * start once an environment exists that it did not make, and eval runs exported files on it.
+     */
+    static OrtEnvironment environment() {
+        Engine.getEngine("OnnxRuntime");
+        return OrtEnvironment.getEnvironment();
+    }
+
     /** A session on {@code file}; the caller closes it. */
     public static OrtSession open(Path file) throws OrtException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = environment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(2);
             options.setInterOpNumThreads(1);
@@ -29,7 +39,7 @@ public final class OnnxRuntimeRun {
 
     /** The session's {@code logits} for {@code pixels} [N, 3, H, W], as an array of {@code manager}. */
     public static NDArray logits(OrtSession session, NDArray pixels, NDManager manager) throws OrtException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = environment();
         long[] shape = pixels.getShape().getShape();
         try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels.toFloatArray()), shape);
                 OrtSession.Result result = session.run(Map.of("pixels", input))) {

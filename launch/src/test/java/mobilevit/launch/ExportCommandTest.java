@@ -14,6 +14,7 @@ import ai.djl.training.ParameterStore;
 import ai.onnxruntime.OrtSession;
 
 import mobilevit.core.Sha256;
+import mobilevit.evaluation.OnnxFile;
 import mobilevit.export.OnnxRuntimeRun;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
@@ -82,10 +83,15 @@ class ExportCommandTest {
                     assertEquals(Sha256.of(c.weightsFile(which)), meta.get("source_sha256"));
                     assertEquals("pixels [N,3,H,W] float32, BGR, values in [0,1]; images resized (bilinear) so that"
                             + " the shorter side is 72, then centre-cropped to 64x64", meta.get("input")); // SMALL's eval
+                    assertEquals(List.of("72", "64"), List.of(meta.get("eval_resize"), meta.get("eval_crop")));
                     assertClose(which + " logits", OnnxRuntimeRun.logits(session, input, manager), expected, 1e-4, 1e-4);
                 }
             }
         }
+        // eval of the file of free size crops as the checkpoint's eval does; the fixed one at its side
+        OnnxFile free = OnnxFile.read(raw);
+        assertEquals(List.of(72, 64), List.of(free.resize(), free.crop()));
+        assertEquals(List.of(108, 96), List.of(OnnxFile.read(ema).resize(), OnnxFile.read(ema).crop()));
         assertFalse(Files.exists(tmp.resolve("out/x.onnx")));
         Cli.run("export", "--checkpoint", run.toString(), "--classes", "10", "--output", tmp.resolve("out/x.onnx")
                 .toString()).failsWithOneLine(2, "--classes 10 does not match the checkpoint's model.num_classes 3");
