@@ -1,5 +1,6 @@
 package mobilevit.trainer;
 
+import mobilevit.model.Devices;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -94,6 +95,8 @@ final class ConfigBinder {
                 unbind(v, path + ".", out);
             } else if (v instanceof Enum<?> e) {
                 out.put(path, id(e));
+            } else if (v instanceof Devices.Spec devices) {
+                out.put(path, devices.toString());
             } else if (v instanceof List<?> list) {
                 out.put(path, new ArrayList<>(list));
             } else {
@@ -144,6 +147,9 @@ final class ConfigBinder {
         if (type.isEnum()) {
             return choice(key, type, v);
         }
+        if (type == Devices.Spec.class) {
+            return devices(key, v);
+        }
         throw new IllegalStateException(key.path + ": no conversion to " + key.component.getGenericType());
     }
 
@@ -166,6 +172,15 @@ final class ConfigBinder {
             throw bad(key, v, "a list of " + length + " numbers");
         }
         return List.copyOf(out);
+    }
+
+    /** A device list, its syntax checked here; the GPUs it names are counted when the run starts. */
+    private static Devices.Spec devices(Key key, Object v) {
+        try {
+            return Devices.spec(text(key, v));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key.path + ": " + e.getMessage());
+        }
     }
 
     private static String text(Key key, Object v) {

@@ -13,7 +13,6 @@ import mobilevit.data.pipeline.MultiScaleSampler;
 import mobilevit.data.pipeline.ScaleTable;
 import mobilevit.data.pipeline.TrainLoader;
 import mobilevit.data.pipeline.TrainTransform;
-import mobilevit.model.Devices;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,7 +141,7 @@ record RunSetup(ImageFolder trainSet, ImageFolder valSet, MultiScaleSampler samp
     /** This process's devices: train.devices, refused when it names GPUs the machine lacks. */
     private static List<Device> devices(TrainConfig cfg) {
         try {
-            return Devices.parse(cfg.train().devices());
+            return cfg.train().devices().onThisMachine();
         } catch (IllegalArgumentException e) {
             throw new ConfigException("train.devices: " + e.getMessage());
         }

@@ -15,7 +15,7 @@ public record TrainSection(
                 doc = "micro-batches per optimizer step (CVNets' --common.accum-freq)")
         int accumFreq,
         @ConfigKey(byDefault = "gpu0-7", doc = "cpu, cpu:N (N replicas on the CPU), gpu0, gpu0-7, gpu0,2 or all")
-        String devices,
+        Devices.Spec devices,
         @ConfigKey(byDefault = "0", min = 0, doc = "PyTorch intra-op threads (0: cores - 1 over CPU replicas)")
         int threads,
         @ConfigKey(byDefault = "fp32", doc = "fp32, or fp16 (float16 compute with dynamic loss scaling)")
@@ -42,11 +42,4 @@ public record TrainSection(
         return checkpointEvery > 0 && step % checkpointEvery == 0;
     }
 
-    public TrainSection {
-        try {
-            Devices.parse(devices, Integer.MAX_VALUE); // the syntax only: the GPUs are counted when the run starts
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("train.devices: " + e.getMessage());
-        }
-    }
 }

@@ -39,7 +39,7 @@ class TrainConfigTest {
         assertEquals(0.999, xxs.optim().beta2());
         assertEquals(3000, xxs.schedule().warmupIterations());
         assertEquals(LearningRate.Mode.EPOCH, xxs.schedule().mode());
-        assertEquals("gpu0-7", xxs.train().devices());
+        assertEquals("gpu0-7", xxs.train().devices().toString());
         assertEquals(Precision.FP16, xxs.train().precision(), "the paper trained with mixed precision");
         assertEquals(Variant.XS, TrainConfig.load(CONFIGS.resolve("mobilevit_xs.yaml"), List.of()).model().variant());
         TrainConfig s = TrainConfig.load(CONFIGS.resolve("mobilevit_s.yaml"), List.of());
@@ -48,7 +48,7 @@ class TrainConfigTest {
         assertEquals(Precision.FP16, s.train().precision());
         TrainConfig demo = TrainConfig.load(CONFIGS.resolve("demo.yaml"), List.of());
         assertEquals(10, demo.model().numClasses());
-        assertEquals("cpu", demo.train().devices());
+        assertEquals("cpu", demo.train().devices().toString());
         assertEquals(Precision.FP32, demo.train().precision());
         assertEquals(Precision.FP16, demo.with("train.precision=fp16").train().precision());
         assertNull(demo.data().root());
