@@ -53,7 +53,7 @@ public final class Checkpoint {
 
     /**
      * The tensors of a checkpoint's three weight files, as the parts of a run hand them over
-     * ({@link TrainStep#state}); state.json's members come from each part that owns them.
+     * ({@code TrainStep.state} in {@code step}); state.json's members come from each part that owns them.
      */
     public record Tensors(NDList raw, NDList ema, NDList optimizer) {}
 

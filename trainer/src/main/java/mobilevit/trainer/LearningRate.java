@@ -1,7 +1,5 @@
 package mobilevit.trainer;
 
-import mobilevit.core.Choice;
-
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 
@@ -13,21 +11,11 @@ import java.math.RoundingMode;
  */
 public final class LearningRate {
 
-    /** Whether the cosine advances per epoch or per iteration. */
-    public enum Mode implements Choice {
-        EPOCH, ITERATION;
-
-        public static Mode parse(String s) {
-            return Choice.parse(Mode.class, s,
-                    t -> "unknown schedule mode '" + t + "' (expected " + Choice.alternatives(Mode.class) + ")");
-        }
-    }
-
     private final double max;
     private final double min;
     private final double warmupInit;
     private final long warmupIterations;
-    private final Mode mode;
+    private final ScheduleSection.Mode mode;
     private final int maxEpochs;
     private final long maxIterations;
 
@@ -35,7 +23,7 @@ public final class LearningRate {
      * @param maxIterations the last global iteration index (iterations 0..maxIterations run); used
      *     in iteration mode only
      */
-    private LearningRate(double max, double min, double warmupInit, long warmupIterations, Mode mode,
+    private LearningRate(double max, double min, double warmupInit, long warmupIterations, ScheduleSection.Mode mode,
             int maxEpochs, long maxIterations) {
         this.max = max;
         this.min = min;
@@ -60,7 +48,7 @@ public final class LearningRate {
         if (iteration < warmupIterations) {
             return warmupInit + iteration * ((max - warmupInit) / warmupIterations);
         }
-        double progress = mode == Mode.EPOCH
+        double progress = mode == ScheduleSection.Mode.EPOCH
                 ? (double) epoch / maxEpochs
                 : (double) (iteration - warmupIterations) / (maxIterations - warmupIterations + 1);
         return min + 0.5 * (max - min) * (1 + Math.cos(Math.PI * progress));

@@ -1,6 +1,8 @@
 package mobilevit.trainer;
 
-/** Section {@code schedule}: linear warm-up, then cosine annealing ({@link LearningRate}). */
+import mobilevit.core.Choice;
+
+/** Section {@code schedule}: linear warm-up, then cosine annealing (`step`'s {@code LearningRate}). */
 public record ScheduleSection(
         @ConfigKey(byDefault = "3000", min = 0, doc = "iterations of the linear warm-up")
         int warmupIterations,
@@ -10,4 +12,15 @@ public record ScheduleSection(
         double minLr,
         @ConfigKey(byDefault = "epoch",
                 doc = "epoch (v0.1's default: constant within an epoch) or iteration")
-        LearningRate.Mode mode) {}
+        Mode mode) {
+
+    /** Whether the cosine advances per epoch or per iteration. */
+    public enum Mode implements Choice {
+        EPOCH, ITERATION;
+
+        public static Mode parse(String s) {
+            return Choice.parse(Mode.class, s,
+                    t -> "unknown schedule mode '" + t + "' (expected " + Choice.alternatives(Mode.class) + ")");
+        }
+    }
+}

@@ -83,7 +83,7 @@ class ConfigBinderTest {
         assertEquals(RandomResizedCrop.Variant.TORCHVISION, c.data().randomCrop());
         assertEquals(Interpolation.BILINEAR_ANTIALIAS, c.data().interpolation());
         assertEquals(Precision.FP16, c.train().precision());
-        assertEquals(LearningRate.Mode.ITERATION, c.schedule().mode());
+        assertEquals(ScheduleSection.Mode.ITERATION, c.schedule().mode());
         assertEquals(RandomResizedCrop.Variant.CVNETS_V01, TrainConfig.defaults().data().randomCrop());
     }
 

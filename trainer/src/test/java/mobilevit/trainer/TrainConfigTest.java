@@ -38,7 +38,7 @@ class TrainConfigTest {
         assertEquals(0.002, xxs.optim().lr());
         assertEquals(0.999, xxs.optim().beta2());
         assertEquals(3000, xxs.schedule().warmupIterations());
-        assertEquals(LearningRate.Mode.EPOCH, xxs.schedule().mode());
+        assertEquals(ScheduleSection.Mode.EPOCH, xxs.schedule().mode());
         assertEquals("gpu0-7", xxs.train().devices().toString());
         assertEquals(Precision.FP16, xxs.train().precision(), "the paper trained with mixed precision");
         assertEquals(Variant.XS, TrainConfig.load(CONFIGS.resolve("mobilevit_xs.yaml"), List.of()).model().variant());
