@@ -2,7 +2,7 @@ package mobilevit.launch;
 
 import mobilevit.core.UserError;
 import mobilevit.model.Variant;
-import mobilevit.trainer.ModelSection;
+import mobilevit.trainer.config.ModelSection;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;

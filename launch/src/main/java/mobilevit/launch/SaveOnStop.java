@@ -2,8 +2,8 @@ package mobilevit.launch;
 
 import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
-import mobilevit.trainer.CorruptCheckpointException;
-import mobilevit.trainer.NonFiniteLossException;
+import mobilevit.trainer.checkpoint.CorruptCheckpointException;
+import mobilevit.trainer.step.NonFiniteLossException;
 import mobilevit.trainer.Trainer;
 
 import java.io.IOException;

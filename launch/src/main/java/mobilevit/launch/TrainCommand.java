@@ -1,8 +1,8 @@
 package mobilevit.launch;
 
 import mobilevit.core.UserError;
-import mobilevit.trainer.MpiCluster;
-import mobilevit.trainer.TrainConfig;
+import mobilevit.trainer.cluster.MpiCluster;
+import mobilevit.trainer.config.TrainConfig;
 import mobilevit.trainer.Trainer;
 
 import picocli.CommandLine.Command;
