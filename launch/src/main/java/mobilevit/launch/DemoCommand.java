@@ -11,12 +11,12 @@ import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
+import mobilevit.trainer.Trainer;
 import mobilevit.trainer.checkpoint.Checkpoint;
 import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.config.TrainConfig;
 import mobilevit.trainer.report.EpochMetrics;
 import mobilevit.trainer.report.RunPlots;
-import mobilevit.trainer.config.TrainConfig;
-import mobilevit.trainer.Trainer;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
