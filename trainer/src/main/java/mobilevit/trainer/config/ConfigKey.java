@@ -11,8 +11,9 @@ import java.lang.annotation.Target;
  * The key's name is the component's name in snake_case under the section's name
  * ({@code ModelSection.numClasses} is {@code model.num_classes}); its kind is the component's type:
  * {@code int}, {@code long}, {@code double} (or {@code Double} where the default is {@code null}),
- * {@code String}, {@code List<Double>} of the default's length, or an enum with a static
- * {@code parse(String)} and an {@code id()} (its name in the file). {@link ConfigBinder} reads it.
+ * {@code String}, {@code List<Double>} of the default's length, {@code Devices.Spec} (a device
+ * list, its syntax checked at load), or an enum with a static {@code parse(String)} and an
+ * {@code id()} (its name in the file). {@link ConfigBinder} reads it.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
