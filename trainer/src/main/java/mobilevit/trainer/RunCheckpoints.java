@@ -88,8 +88,8 @@ final class RunCheckpoints {
                 EpochMetrics.restore(c.state()).rows().forEach(metrics::add);
                 agreeOnResume(c, state);
                 checkIteration(state);
-                LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch() + 1, state.iteration(),
-                        state.step());
+                LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch() + 1,
+                        state.iteration(), state.step());
                 return Optional.of(state);
             } catch (IllegalArgumentException | IllegalStateException | JsonParseException e) {
                 throw new CorruptCheckpointException(c.dir() + " cannot be resumed: " + e.getMessage());
@@ -114,7 +114,8 @@ final class RunCheckpoints {
             metrics.export(json);
             TrainData.record(json, setup.trainSet().fingerprint());
             String configYaml = cfg.toYaml();
-            return store.save(state.epoch(), state.iteration(), d -> Checkpoint.write(d, tensors, json, configYaml), best);
+            return store.save(state.epoch(), state.iteration(), d -> Checkpoint.write(d, tensors, json, configYaml),
+                    best);
         } catch (IOException e) {
             throw new IOException("checkpoint " + dir + " not saved (" + IoFailures.reason(e) + ")", e);
         }

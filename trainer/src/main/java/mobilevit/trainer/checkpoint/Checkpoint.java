@@ -42,7 +42,8 @@ public final class Checkpoint {
     public static final String MANIFEST = "manifest.json";
     private static final List<String> FILES = List.of(RAW, EMA, OPTIMIZER, STATE, CONFIG);
 
-    public static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
+    public static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
     /** The two sets of weights a checkpoint holds. */
     public enum Weights {

@@ -197,7 +197,8 @@ class TrainingMathTest {
         JsonObject f = Json.fixtureObject("math/cosine_lr.json").getAsJsonObject(set);
         JsonObject p = f.getAsJsonObject("params");
         for (String modeKey : new String[] {"epoch_based", "iteration_based"}) {
-            ScheduleSection.Mode mode = modeKey.startsWith("epoch") ? ScheduleSection.Mode.EPOCH : ScheduleSection.Mode.ITERATION;
+            ScheduleSection.Mode mode =
+                    modeKey.startsWith("epoch") ? ScheduleSection.Mode.EPOCH : ScheduleSection.Mode.ITERATION;
             ScheduleSection schedule = new ScheduleSection(p.get("warmup_iterations").getAsInt(),
                     p.get("warmup_init_lr").getAsDouble(), p.get("min_lr").getAsDouble(), mode);
             // iterations 0..max_iterations: one step more than the last index
