@@ -9,6 +9,7 @@ real BLAS: libopenblas0-pthread). One step is what the Java side times: forward 
 label-smoothed cross-entropy, backward, torch.optim.AdamW (library defaults), and CVNets' EMA
 update of every state entry. Library defaults throughout (NCHW, fp32, no torch.compile). The last
 line is name=value pairs; without torch it prints a `skip:` line and torch_train_img_s=NA.
+With --infer it times the eval-mode forward of given weights instead, for `mobilevit bench infer`.
 """
 import argparse
 import json
@@ -234,6 +235,42 @@ def bench(args):
     return 0
 
 
+def infer(args):
+    """Eval-mode forward of --weights: batch 1 latency (median, p90) and batch --batch throughput."""
+    torch.set_num_threads(args.threads)
+    model = MobileViT(args.variant, args.classes).eval()
+    missing, unexpected = model.load_state_dict(read_safetensors(args.weights), strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        print(f"{args.weights} does not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        return 1
+    torch.manual_seed(0)
+    one = torch.rand(1, 3, args.size, args.size)
+    many = torch.rand(args.batch, 3, args.size, args.size)
+    with torch.inference_mode():  # eager's fastest path for a forward without autograd
+        for _ in range(args.warmup):
+            model(one)
+        model(many)
+        latency = []
+        for _ in range(args.steps):
+            t0 = time.perf_counter()
+            model(one)
+            latency.append(1000 * (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        for _ in range(args.throughput_steps):
+            model(many)
+        img_s = args.batch * args.throughput_steps / (time.perf_counter() - t0)
+    latency.sort()  # nearest rank, as `bench infer` takes its own
+    median = latency[(len(latency) - 1) // 2]
+    p90 = latency[math.ceil(0.9 * len(latency)) - 1]
+    print(f"PyTorch {torch.__version__} eager, inference mode, {args.threads} thread(s), MobileViT-{args.variant} at "
+          f"{args.size}x{args.size}: batch 1 median {median:.2f} ms, p90 {p90:.2f} ms; batch {args.batch} "
+          f"{img_s:.1f} images/s")
+    print(f"torch_b1_median_ms={median:.3f} torch_b1_p90_ms={p90:.3f} torch_b{args.batch}_img_s={img_s:.2f} "
+          f"torch_version={torch.__version__}")
+    return 0
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check-logits", metavar="FIXTURES", help="compare eval logits with FIXTURES/logits and exit")
@@ -244,8 +281,16 @@ def main(argv):
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="intra-op threads on the CPU")
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--infer", action="store_true",
+                   help="time the eval-mode forward of --weights instead (--steps batch-1 forwards, then"
+                        " --throughput-steps of --batch)")
+    p.add_argument("--weights", help="safetensors of the model (CVNets names), with --infer")
+    p.add_argument("--classes", type=int, default=1000)
+    p.add_argument("--throughput-steps", type=int, default=3)
     args = p.parse_args(argv)
-    return check_logits(args.check_logits) if args.check_logits else bench(args)
+    if args.check_logits:
+        return check_logits(args.check_logits)
+    return infer(args) if args.infer else bench(args)
 
 
 if __name__ == "__main__":

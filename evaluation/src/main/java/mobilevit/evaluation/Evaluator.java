@@ -3,21 +3,21 @@ package mobilevit.evaluation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 
 import mobilevit.data.pipeline.Batch;
 import mobilevit.data.pipeline.Batches;
 import mobilevit.data.pipeline.EvalLoader;
 import mobilevit.model.Autograd;
-import mobilevit.model.MobileViT;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Top-1/top-5 of one or more models (e.g. raw and EMA weights) in a single pass over a validation
- * split: each image is decoded once, every model sees it, and every readable image is counted
+ * Top-1/top-5 of one or more models (e.g. raw and EMA weights; a {@code MobileViT}, or an exported
+ * file's block on ONNX Runtime, {@link OnnxFile#load}) in a single pass over a validation split: each image is decoded once, every model sees it, and every readable image is counted
  * exactly once (no padding, no dropped tail).
  */
 public final class Evaluator {
@@ -41,7 +41,7 @@ public final class Evaluator {
      *
      * @param skippedList where to list unreadable images (null: nowhere)
      */
-    public static Result evaluate(EvalLoader loader, Map<String, MobileViT> models, int numClasses,
+    public static Result evaluate(EvalLoader loader, Map<String, ? extends Block> models, int numClasses,
             NDManager manager, Path skippedList, Progress progress) {
         Map<String, Accuracy> accuracy = new LinkedHashMap<>();
         models.keySet().forEach(name -> accuracy.put(name, new Accuracy(numClasses)));
@@ -57,10 +57,11 @@ public final class Evaluator {
                     NDArray images = batch.images(scope, 0);
                     NDArray labels = batch.labels(scope, 0);
                     if (batch.shardSize(0) > 0) {
-                        for (Map.Entry<String, MobileViT> m : models.entrySet()) {
+                        for (Map.Entry<String, ? extends Block> m : models.entrySet()) {
                             NDArray logits = m.getValue().forward(new ParameterStore(scope, false),
                                     new NDList(images), false).singletonOrThrow();
-                            accuracy.get(m.getKey()).add(logits, labels);
+                            // another engine's block (ONNX Runtime) answers with its own arrays
+                            accuracy.get(m.getKey()).add(scope.from(logits), labels);
                         }
                     }
                     done += batch.shardSize(0) + batch.skipped().size();

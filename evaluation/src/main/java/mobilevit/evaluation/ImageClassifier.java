@@ -1,5 +1,6 @@
 package mobilevit.evaluation;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
@@ -29,7 +30,8 @@ import java.util.List;
  * MobileViT through DJL's standard inference API: {@link #criteria} gives a {@link Criteria} from
  * {@link Image} to {@link Classifications} for a weights file (released CVNets or Hugging Face
  * weights as safetensors or {@code torch.save} {@code .pt}/{@code .bin}, or a checkpoint's
- * {@code ema.safetensors}/{@code model.safetensors}; see {@link WeightsFile#read}).
+ * {@code ema.safetensors}/{@code model.safetensors}; see {@link WeightsFile#read}), or for an
+ * exported ONNX file, run on DJL's ONNX Runtime engine ({@link OnnxFile}).
  * Images get the paper's evaluation transform (shorter side 288, centre crop 256, BGR, [0, 1]);
  * {@link #read} decodes a file as the evaluation does. {@code predict} is built on this class.
  */
@@ -72,6 +74,19 @@ public final class ImageClassifier implements Translator<Image, Classifications>
                 .build();
     }
 
+    /** As {@link #criteria(Path, Variant, List, int, EvalTransform)} for an exported file, on ONNX Runtime. */
+    public static Criteria<Image, Classifications> criteria(OnnxFile onnx, List<String> classNames, int topK,
+            EvalTransform transform) {
+        return Criteria.builder()
+                .setTypes(Image.class, Classifications.class)
+                .optModelPath(onnx.file().toAbsolutePath().getParent())
+                .optModelName(onnx.stem())
+                .optEngine(OnnxFile.ENGINE)
+                .optDevice(Device.cpu()) // ONNX Runtime's CPU build
+                .optTranslator(new ImageClassifier(onnx.file(), transform, classNames, topK))
+                .build();
+    }
+
     /**
      * An image file decoded as {@code eval} decodes it (CVNets v0.1's {@code cv2.imread}: EXIF
      * orientation applied, grayscale and CMYK converted, the format taken from the content), as a
@@ -86,11 +101,16 @@ public final class ImageClassifier implements Translator<Image, Classifications>
         return ImageFactory.getInstance().fromImage(image);
     }
 
-    /** Initialises the model's block in the model's manager and loads the weights file, once. */
+    /**
+     * Initialises a MobileViT block in the model's manager and loads the weights file, once (an ONNX
+     * file's block comes with its weights).
+     */
     @Override
     public void prepare(TranslatorContext ctx) {
         Model model = ctx.getModel();
-        MobileViT block = (MobileViT) model.getBlock();
+        if (!(model.getBlock() instanceof MobileViT block)) {
+            return;
+        }
         synchronized (block) {
             if (!block.isInitialized()) {
                 NDManager manager = model.getNDManager();

@@ -246,7 +246,7 @@ final class BenchTrainCommand implements Runnable {
     }
 
     /** Our allocator as this process was started with it (the launcher's jemalloc setting, or glibc). */
-    private static String ourAllocator() {
+    static String ourAllocator() {
         String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
         return preload.contains("jemalloc")
                 ? "ours: allocator jemalloc(" + System.getenv().getOrDefault("MALLOC_CONF", "") + ")"
@@ -283,7 +283,7 @@ final class BenchTrainCommand implements Runnable {
         Path script = Path.of(System.getProperty("mobilevit.home", "."), "launch", "torch_step.py");
         List<String> pythons = torch.equals("auto") ? List.of("python3", "/usr/bin/python3") : List.of(torch);
         return TorchBaseline.find(pythons, script, List.of("--variant", v.id(), "--batch", String.valueOf(batch),
-                "--size", String.valueOf(size)), JniUtils.getNumThreads(), probeSteps, whyNot);
+                "--size", String.valueOf(size)), "torch_step_ms", JniUtils.getNumThreads(), probeSteps, whyNot);
     }
 
     /** Resident set size of this process in kB (Linux /proc). */

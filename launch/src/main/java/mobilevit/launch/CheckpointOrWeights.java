@@ -1,6 +1,7 @@
 package mobilevit.launch;
 
 import mobilevit.core.UserError;
+import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Variant;
 import mobilevit.trainer.config.ModelSection;
 
@@ -60,6 +61,19 @@ final class CheckpointOrWeights {
         int n = classes == null ? ModelOptions.IMAGENET_CLASSES : classes;
         Args.positive("--classes", n);
         return n;
+    }
+
+    /** A {@code --variant} or {@code --classes} given with an ONNX file must be the file's (as far as it says). */
+    void sameAsOnnx(OnnxFile onnx) {
+        variant().ifPresent(v -> onnx.variant().filter(recorded -> Args.choice(Variant::parse, recorded) != v)
+                .ifPresent(recorded -> {
+                    throw new UserError("--variant " + variant + " does not match the variant " + recorded + " of "
+                            + onnx.file() + "; leave --variant out with an ONNX file");
+                }));
+        if (classes != null && classes != onnx.classes()) {
+            throw new UserError("--classes " + classes + " does not match the " + onnx.classes() + " classes of "
+                    + onnx.file() + "; leave --classes out with an ONNX file");
+        }
     }
 
     /**

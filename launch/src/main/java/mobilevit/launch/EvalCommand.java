@@ -1,6 +1,9 @@
 package mobilevit.launch;
 
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.repository.zoo.ZooModel;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
@@ -14,7 +17,7 @@ import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.data.pipeline.Interpolation;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
-import mobilevit.model.MobileViT;
+import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Variant;
 import mobilevit.trainer.checkpoint.Checkpoint;
 import mobilevit.trainer.checkpoint.CheckpointStore;
@@ -34,7 +37,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** {@code eval}: top-1/top-5 of a checkpoint or of released weights over a validation folder. */
+/** {@code eval}: top-1/top-5 of a checkpoint, of released weights or of an exported ONNX file over a validation folder. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Top-1/top-5 over a validation folder (shorter side 288, centre crop 256, BGR, [0,1]);"
                 + " --weights without --variant are read as xxs.")
@@ -82,8 +85,9 @@ final class EvalCommand implements Runnable {
             throw new UserError("data folder " + data + (Files.exists(data) ? " is not a folder" : " does not exist"));
         }
         ImageFolder folder = ImageFolder.open(split);
+        ZooModel<NDList, NDList> onnxModel = null;
         try (NDManager manager = NDManager.newBaseManager(device.device())) {
-            Map<String, MobileViT> models = new LinkedHashMap<>();
+            Map<String, Block> models = new LinkedHashMap<>();
             int numClasses;
             int resize = 288;
             int crop = 256;
@@ -108,6 +112,17 @@ final class EvalCommand implements Runnable {
                 if (which == null || which.raw) {
                     models.put("raw", c.model(Checkpoint.Weights.RAW, manager));
                 }
+            } else if (OnnxFile.isOnnx(source.weights())) {
+                if (which != null) {
+                    throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
+                }
+                OnnxFile onnx = OnnxFile.read(source.weights());
+                source.sameAsOnnx(onnx);
+                numClasses = onnx.classes();
+                resize = onnx.resize();
+                crop = onnx.crop();
+                onnxModel = onnx.load(0);
+                models.put("onnx", onnxModel.getBlock());
             } else {
                 if (which != null) {
                     throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
@@ -132,6 +147,10 @@ final class EvalCommand implements Runnable {
             bar.finish();
             printTable(result);
             writeReport(result, folder, split);
+        } finally {
+            if (onnxModel != null) {
+                onnxModel.close();
+            }
         }
     }
 

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
             PredictCommand.class,
             DemoCommand.class,
             ForwardCommand.class,
+            ExportCommand.class,
             ConvertCommand.class,
             PlotCommand.class,
             OverfitCommand.class,

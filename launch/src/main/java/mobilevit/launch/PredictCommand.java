@@ -5,6 +5,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.ndarray.NDManager;
+import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
@@ -15,6 +16,7 @@ import mobilevit.data.dataset.ImageNetClasses;
 import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.data.pipeline.Interpolation;
 import mobilevit.evaluation.ImageClassifier;
+import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsMismatchException;
 import mobilevit.trainer.checkpoint.Checkpoint;
@@ -55,16 +57,22 @@ final class PredictCommand implements Runnable {
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files")
     List<Path> images;
 
-    /** What is loaded: a weights file of a model, the name of each of its outputs, and the transform. */
-    private record Model(Path weights, Variant variant, List<String> labels, EvalTransform transform) {}
+    /** What is loaded: a weights file of a model (or an ONNX file), the name of each of its outputs, and the transform. */
+    private record Model(Path weights, Variant variant, OnnxFile onnx, List<String> labels, EvalTransform transform) {
+
+        Criteria<Image, Classifications> criteria(int topK) {
+            return onnx != null ? ImageClassifier.criteria(onnx, labels, topK, transform)
+                    : ImageClassifier.criteria(weights, variant, labels, topK, transform);
+        }
+    }
 
     @Override
     public void run() {
         Args.positive("--top", top);
-        Model m = source.checkpoint() != null ? fromCheckpoint() : fromWeights();
+        Model m = source.checkpoint() != null ? fromCheckpoint()
+                : OnnxFile.isOnnx(source.weights()) ? fromOnnx() : fromWeights();
         int k = Math.min(top, m.labels.size());
-        try (ZooModel<Image, Classifications> model = ImageClassifier.criteria(m.weights, m.variant, m.labels, k,
-                m.transform).loadModel();
+        try (ZooModel<Image, Classifications> model = m.criteria(k).loadModel();
                 Predictor<Image, Classifications> predictor = model.newPredictor()) {
             for (Path image : images) {
                 Classifications result = predictor.predict(read(image));
@@ -87,12 +95,20 @@ final class PredictCommand implements Runnable {
         }
     }
 
+    /** An exported file: its classes (ImageNet's names for 1000) and the crop its input fixes. */
+    private Model fromOnnx() {
+        OnnxFile onnx = OnnxFile.read(source.weights());
+        source.sameAsOnnx(onnx);
+        return new Model(onnx.file(), null, onnx, labels(onnx.classes(), List.of()), new EvalTransform(onnx.resize(),
+                onnx.crop(), Args.choice(Interpolation::parse, interpolation == null ? "bilinear" : interpolation)));
+    }
+
     private Model fromWeights() {
         Variant variant = source.variant()
                 .orElseThrow(() -> new UserError("--variant is required with --weights"));
         int numClasses = source.classes();
-        return new Model(Args.existingFile("weights file", source.weights()), variant, labels(numClasses, List.of()),
-                new EvalTransform(288, 256, Args.choice(Interpolation::parse,
+        return new Model(Args.existingFile("weights file", source.weights()), variant, null,
+                labels(numClasses, List.of()), new EvalTransform(288, 256, Args.choice(Interpolation::parse,
                         interpolation == null ? "bilinear" : interpolation)));
     }
 
@@ -104,7 +120,7 @@ final class PredictCommand implements Runnable {
             source.sameAsCheckpoint(cfg.model());
             Interpolation mode = interpolation == null ? cfg.data().interpolation()
                     : Args.choice(Interpolation::parse, interpolation);
-            return new Model(c.weightsFile(Checkpoint.Weights.EMA), cfg.model().variant(),
+            return new Model(c.weightsFile(Checkpoint.Weights.EMA), cfg.model().variant(), null,
                     labels(cfg.model().numClasses(), c.classNames().orElse(List.of())),
                     new EvalTransform(cfg.eval().resize(), cfg.eval().crop(), mode));
         }

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * PyTorch eager's training step ({@code launch/torch_step.py}) in its own best configuration, never
+ * PyTorch eager's training step or eval-mode forward ({@code launch/torch_step.py}, its
+ * {@code --infer} mode) in its own best configuration, never
  * ours: the faster of glibc's allocator and jemalloc never purging (chosen by a probe run of each
  * in this process's run, as the allocator matters up to 2x for PyTorch on the CPU), OpenBLAS on one
  * thread (Debian's starts its own threads beside torch's OpenMP team), and the intra-op thread count
@@ -51,33 +52,36 @@ final class TorchBaseline {
     private final String python;
     private final Path script;
     private final List<String> model;
+    private final String timeKey;
     private final int threads;
     private Allocator allocator;
     private String probe = "";
 
-    private TorchBaseline(String python, Path script, List<String> model, int threads) {
+    private TorchBaseline(String python, Path script, List<String> model, String timeKey, int threads) {
         this.python = python;
         this.script = script;
         this.model = model;
+        this.timeKey = timeKey;
         this.threads = threads;
     }
 
     /**
      * The baseline with the first of {@code pythons} that runs the script, its allocator chosen by a
-     * probe of {@code probeSteps} steps under each candidate; empty with the reason in {@code whyNot}.
+     * probe of {@code probeSteps} steps under each candidate (the one with the smaller value of
+     * {@code timeKey}, a time in its last line); empty with the reason in {@code whyNot}.
      */
-    static Optional<TorchBaseline> find(List<String> pythons, Path script, List<String> model, int threads,
-            int probeSteps, StringBuilder whyNot) {
+    static Optional<TorchBaseline> find(List<String> pythons, Path script, List<String> model, String timeKey,
+            int threads, int probeSteps, StringBuilder whyNot) {
         if (!Files.isRegularFile(script)) {
             whyNot.append("no_").append(script.toString().replace(' ', '_'));
             return Optional.empty();
         }
         for (String python : pythons) {
-            TorchBaseline b = new TorchBaseline(python, script, model, threads);
+            TorchBaseline b = new TorchBaseline(python, script, model, timeKey, threads);
             Map<Allocator, Double> stepMs = new LinkedHashMap<>();
             for (Allocator a : Allocator.candidates()) {
                 b.allocator = a;
-                b.run(2, probeSteps).ifPresent(r -> stepMs.put(a, Double.parseDouble(r.get("torch_step_ms"))));
+                b.run(2, probeSteps).ifPresent(r -> stepMs.put(a, Double.parseDouble(r.get(timeKey))));
             }
             if (!stepMs.isEmpty()) {
                 b.allocator = stepMs.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
@@ -92,7 +96,7 @@ final class TorchBaseline {
 
     /** Its configuration, to print beside its figures. */
     String configuration() {
-        return "allocator " + allocator.name() + " (the faster in this run's probe step times: " + probe
+        return "allocator " + allocator.name() + " (the faster in this run's probe times: " + probe
                 + "), OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY unset, " + threads + " intra-op thread(s)";
     }
 
@@ -101,7 +105,7 @@ final class TorchBaseline {
         return "torch_allocator=" + allocator.name() + " torch_openblas_threads=1 torch_threads=" + threads;
     }
 
-    /** One run of the script's step: its last line's name=value pairs, empty when it did not run. */
+    /** One run of the script: its last line's name=value pairs, empty when it did not run. */
     Optional<Map<String, String>> run(int warmup, int steps) {
         List<String> command = new ArrayList<>(List.of(python, script.toString()));
         command.addAll(model);
@@ -123,7 +127,7 @@ final class TorchBaseline {
                 }
             }
             if (p.waitFor(1, TimeUnit.MINUTES) && p.exitValue() == 0 && lastLine != null
-                    && lastLine.startsWith("torch_step_ms=")) {
+                    && lastLine.startsWith(timeKey + "=")) {
                 return Optional.of(Arrays.stream(lastLine.split(" ")).map(pair -> pair.split("=", 2))
                         .collect(Collectors.toMap(kv -> kv[0], kv -> kv[1], (a, b) -> b, LinkedHashMap::new)));
             }

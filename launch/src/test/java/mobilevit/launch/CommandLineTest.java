@@ -245,7 +245,8 @@ class CommandLineTest {
                     .toString()},
                 new String[] {"overfit", "--weights", WEIGHTS, "--input", input, "--labels", input, "--steps", "1"},
                 new String[] {"eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS},
-                new String[] {"predict", "--weights", WEIGHTS, image});
+                new String[] {"predict", "--weights", WEIGHTS, image},
+                new String[] {"export", "--weights", WEIGHTS, "--output", tmp.resolve("never.onnx").toString()});
         for (String[] command : commands) {
             List<String> args = new ArrayList<>(List.of(command));
             args.addAll(List.of("--variant", "m"));
@@ -257,6 +258,7 @@ class CommandLineTest {
         }
         Cli.run("predict", "--weights", WEIGHTS, image).failsWithOneLine(2, "error: --variant is required with --weights");
         assertFalse(Files.exists(tmp.resolve("never.npy")));
+        assertFalse(Files.exists(tmp.resolve("never.onnx")));
     }
 
     @Test

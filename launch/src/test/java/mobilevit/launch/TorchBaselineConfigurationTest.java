@@ -39,7 +39,8 @@ class TorchBaselineConfigurationTest {
 
     private Optional<TorchBaseline> find(Path python, StringBuilder whyNot) throws IOException {
         Path script = Files.writeString(tmp.resolve("torch_step.py"), "# stand-in\n");
-        return TorchBaseline.find(List.of(python.toString()), script, List.of("--variant", "xxs"), 2, 3, whyNot);
+        return TorchBaseline.find(List.of(python.toString()), script, List.of("--variant", "xxs"), "torch_step_ms", 2, 3,
+                whyNot);
     }
 
     private Map<String, String> recordedEnvironment() throws IOException {

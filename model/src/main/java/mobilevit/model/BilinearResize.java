@@ -32,9 +32,10 @@ public final class BilinearResize {
 
     /**
      * Row-major [out, in] weights: output o samples input coordinate (o + 0.5) * in / out - 0.5,
-     * clamped at 0, between its two neighbours (the second clamped to the last index).
+     * clamped at 0, between its two neighbours (the second clamped to the last index). The ONNX
+     * export applies the same matrices.
      */
-    static float[] matrix(int in, int out) {
+    public static float[] matrix(int in, int out) {
         float[] r = new float[out * in];
         double scale = (double) in / out;
         for (int o = 0; o < out; o++) {
