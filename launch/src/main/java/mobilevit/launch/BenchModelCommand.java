@@ -12,7 +12,7 @@ import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 import mobilevit.model.Variant;
-import mobilevit.trainer.FlatState;
+import mobilevit.trainer.step.FlatState;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

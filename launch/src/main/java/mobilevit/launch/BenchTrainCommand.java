@@ -12,8 +12,8 @@ import mobilevit.model.MemoryFormat;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Precision;
 import mobilevit.model.Variant;
-import mobilevit.trainer.ReplicaGroup;
-import mobilevit.trainer.TrainStep;
+import mobilevit.trainer.step.ReplicaGroup;
+import mobilevit.trainer.step.TrainStep;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

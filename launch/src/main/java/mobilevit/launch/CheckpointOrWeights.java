@@ -3,7 +3,7 @@ package mobilevit.launch;
 import mobilevit.core.UserError;
 import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Variant;
-import mobilevit.trainer.ModelSection;
+import mobilevit.trainer.config.ModelSection;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;

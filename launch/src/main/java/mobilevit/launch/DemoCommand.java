@@ -11,12 +11,12 @@ import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.model.MobileViT;
-import mobilevit.trainer.Checkpoint;
-import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.EpochMetrics;
-import mobilevit.trainer.RunPlots;
-import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.config.TrainConfig;
+import mobilevit.trainer.report.EpochMetrics;
+import mobilevit.trainer.report.RunPlots;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -19,10 +19,10 @@ import mobilevit.evaluation.Accuracy;
 import mobilevit.evaluation.Evaluator;
 import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Variant;
-import mobilevit.trainer.Checkpoint;
-import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.ClassNames;
-import mobilevit.trainer.TrainConfig;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.checkpoint.ClassNames;
+import mobilevit.trainer.config.TrainConfig;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

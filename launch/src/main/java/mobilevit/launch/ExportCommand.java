@@ -10,9 +10,9 @@ import mobilevit.export.InputSize;
 import mobilevit.export.OnnxExport;
 import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
-import mobilevit.trainer.Checkpoint;
-import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.TrainConfig;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.config.TrainConfig;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

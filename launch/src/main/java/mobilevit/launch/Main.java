@@ -1,6 +1,6 @@
 package mobilevit.launch;
 
-import mobilevit.trainer.TrainConfig;
+import mobilevit.trainer.config.TrainConfig;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -11,8 +11,8 @@ import mobilevit.model.Precision;
 import mobilevit.model.StateDict;
 import mobilevit.model.WeightsFile;
 import mobilevit.model.WeightsMismatchException;
-import mobilevit.trainer.ReplicaGroup;
-import mobilevit.trainer.TrainStep;
+import mobilevit.trainer.step.ReplicaGroup;
+import mobilevit.trainer.step.TrainStep;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,7 +1,7 @@
 package mobilevit.launch;
 
 import mobilevit.core.UserError;
-import mobilevit.trainer.RunPlots;
+import mobilevit.trainer.report.RunPlots;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -19,9 +19,9 @@ import mobilevit.evaluation.ImageClassifier;
 import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Variant;
 import mobilevit.model.WeightsMismatchException;
-import mobilevit.trainer.Checkpoint;
-import mobilevit.trainer.CheckpointStore;
-import mobilevit.trainer.TrainConfig;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.config.TrainConfig;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -2,9 +2,9 @@ package mobilevit.launch;
 
 import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
-import mobilevit.trainer.CorruptCheckpointException;
-import mobilevit.trainer.NonFiniteLossException;
 import mobilevit.trainer.Trainer;
+import mobilevit.trainer.checkpoint.CorruptCheckpointException;
+import mobilevit.trainer.step.NonFiniteLossException;
 
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;

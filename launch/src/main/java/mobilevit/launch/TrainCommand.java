@@ -1,9 +1,9 @@
 package mobilevit.launch;
 
 import mobilevit.core.UserError;
-import mobilevit.trainer.MpiCluster;
-import mobilevit.trainer.TrainConfig;
 import mobilevit.trainer.Trainer;
+import mobilevit.trainer.cluster.MpiCluster;
+import mobilevit.trainer.config.TrainConfig;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import mobilevit.core.UserError;
-import mobilevit.trainer.ConfigException;
-import mobilevit.trainer.CorruptCheckpointException;
+import mobilevit.trainer.checkpoint.CorruptCheckpointException;
+import mobilevit.trainer.config.ConfigException;
 
 import org.junit.jupiter.api.Test;
 

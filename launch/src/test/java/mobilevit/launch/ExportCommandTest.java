@@ -19,8 +19,8 @@ import mobilevit.export.OnnxRuntimeRun;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
 import mobilevit.model.TorchXxsWeights;
-import mobilevit.trainer.Checkpoint;
-import mobilevit.trainer.CheckpointStore;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.CheckpointStore;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

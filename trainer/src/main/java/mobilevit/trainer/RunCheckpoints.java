@@ -7,6 +7,17 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 
 import mobilevit.core.IoFailures;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.checkpoint.CorruptCheckpointException;
+import mobilevit.trainer.checkpoint.InitWeights;
+import mobilevit.trainer.checkpoint.TrainData;
+import mobilevit.trainer.cluster.Cluster;
+import mobilevit.trainer.config.ConfigException;
+import mobilevit.trainer.config.TrainConfig;
+import mobilevit.trainer.report.EpochMetrics;
+import mobilevit.trainer.report.RunState;
+import mobilevit.trainer.step.TrainStep;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +88,8 @@ final class RunCheckpoints {
                 EpochMetrics.restore(c.state()).rows().forEach(metrics::add);
                 agreeOnResume(c, state);
                 checkIteration(state);
-                LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch + 1, state.iteration,
-                        state.step);
+                LOG.info("resuming from {}: epoch {}, iteration {}, step {}", c.dir(), state.epoch() + 1,
+                        state.iteration(), state.step());
                 return Optional.of(state);
             } catch (IllegalArgumentException | IllegalStateException | JsonParseException e) {
                 throw new CorruptCheckpointException(c.dir() + " cannot be resumed: " + e.getMessage());
@@ -92,7 +103,7 @@ final class RunCheckpoints {
      */
     Path save(RunState state, TrainStep step, EpochMetrics metrics, boolean best) throws IOException {
         CheckpointStore store = setup.store();
-        Path dir = store.dir().resolve(CheckpointStore.name(state.epoch, state.iteration));
+        Path dir = store.dir().resolve(CheckpointStore.name(state.epoch(), state.iteration()));
         if (cluster.rank() != 0) {
             return dir;
         }
@@ -103,7 +114,8 @@ final class RunCheckpoints {
             metrics.export(json);
             TrainData.record(json, setup.trainSet().fingerprint());
             String configYaml = cfg.toYaml();
-            return store.save(state.epoch, state.iteration, d -> Checkpoint.write(d, tensors, json, configYaml), best);
+            return store.save(state.epoch(), state.iteration(), d -> Checkpoint.write(d, tensors, json, configYaml),
+                    best);
         } catch (IOException e) {
             throw new IOException("checkpoint " + dir + " not saved (" + IoFailures.reason(e) + ")", e);
         }
@@ -111,9 +123,9 @@ final class RunCheckpoints {
 
     /** A checkpoint that stopped mid-epoch must stop at an iteration the config's epoch has. */
     private void checkIteration(RunState state) {
-        if (state.epoch < cfg.train().epochs() && state.iteration > setup.sampler().iterations(state.epoch)) {
-            throw new ConfigException("the checkpoint stopped at iteration " + state.iteration + " of epoch "
-                    + (state.epoch + 1) + ", which has " + setup.sampler().iterations(state.epoch) + " iterations with"
+        if (state.epoch() < cfg.train().epochs() && state.iteration() > setup.sampler().iterations(state.epoch())) {
+            throw new ConfigException("the checkpoint stopped at iteration " + state.iteration() + " of epoch "
+                    + (state.epoch() + 1) + ", which has " + setup.sampler().iterations(state.epoch()) + " iterations with"
                     + " this configuration (train.batch_size, the sampler.* keys, train.devices or the data changed):"
                     + " resume with the run's own config.yaml");
         }
@@ -121,11 +133,11 @@ final class RunCheckpoints {
 
     /** Every process must have resumed the same step (the same run folder, seen alike by every node). */
     private void agreeOnResume(Checkpoint.Contents c, RunState state) {
-        double[] steps = cluster.gather(new double[] {state.step});
+        double[] steps = cluster.gather(new double[] {state.step()});
         for (int r = 0; r < steps.length; r++) {
-            if (steps[r] != state.step) {
+            if (steps[r] != state.step()) {
                 throw new IllegalStateException("rank " + r + " resumed step " + (long) steps[r] + ", rank "
-                        + cluster.rank() + " step " + state.step + " from " + c.dir()
+                        + cluster.rank() + " step " + state.step() + " from " + c.dir()
                         + ": every process must see the same run folder (a shared file system)");
             }
         }

@@ -13,7 +13,19 @@ import mobilevit.data.pipeline.MultiScaleSampler;
 import mobilevit.data.pipeline.ScaleTable;
 import mobilevit.data.pipeline.TrainLoader;
 import mobilevit.data.pipeline.TrainTransform;
-import mobilevit.model.Devices;
+import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.checkpoint.Leftovers;
+import mobilevit.trainer.checkpoint.RunFolderLock;
+import mobilevit.trainer.cluster.Cluster;
+import mobilevit.trainer.config.ConfigException;
+import mobilevit.trainer.config.DataSection;
+import mobilevit.trainer.config.OptimSection;
+import mobilevit.trainer.config.SamplerSection;
+import mobilevit.trainer.config.TrainConfig;
+import mobilevit.trainer.config.TrainSection;
+import mobilevit.trainer.report.RunPlots;
+import mobilevit.trainer.step.LearningRate;
+import mobilevit.trainer.step.TrainStep;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,7 +154,7 @@ record RunSetup(ImageFolder trainSet, ImageFolder valSet, MultiScaleSampler samp
     /** This process's devices: train.devices, refused when it names GPUs the machine lacks. */
     private static List<Device> devices(TrainConfig cfg) {
         try {
-            return Devices.parse(cfg.train().devices());
+            return cfg.train().devices().onThisMachine();
         } catch (IllegalArgumentException e) {
             throw new ConfigException("train.devices: " + e.getMessage());
         }

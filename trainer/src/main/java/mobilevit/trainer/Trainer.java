@@ -8,6 +8,19 @@ import mobilevit.data.pipeline.Batches;
 import mobilevit.data.pipeline.EvalLoader;
 import mobilevit.data.pipeline.TrainLoader;
 import mobilevit.evaluation.Evaluator;
+import mobilevit.trainer.checkpoint.CheckpointStore;
+import mobilevit.trainer.checkpoint.InitWeights;
+import mobilevit.trainer.checkpoint.RunFolderLock;
+import mobilevit.trainer.cluster.Cluster;
+import mobilevit.trainer.config.TrainConfig;
+import mobilevit.trainer.config.TrainSection;
+import mobilevit.trainer.report.EpochMetrics;
+import mobilevit.trainer.report.Progress;
+import mobilevit.trainer.report.RunPlots;
+import mobilevit.trainer.report.RunState;
+import mobilevit.trainer.step.NonFiniteLossException;
+import mobilevit.trainer.step.ReplicaGroup;
+import mobilevit.trainer.step.TrainStep;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,10 +108,10 @@ public final class Trainer {
             Run run = start(setup, loader, validation, step);
             RunState state = run.state;
             Path last = null;
-            while (state.epoch < train.epochs()) {
+            while (state.epoch() < train.epochs()) {
                 Optional<Path> stoppedAt = trainEpoch(run);
                 if (stoppedAt.isPresent()) {
-                    LOG.info("stopped after step {}; resume with the same command", state.step);
+                    LOG.info("stopped after step {}; resume with the same command", state.step());
                     return new Summary(Outcome.STOPPED, run.metrics.rows(), stoppedAt.get());
                 }
                 boolean best = validate(run);
@@ -108,8 +121,8 @@ public final class Trainer {
                 if (writer()) {
                     RunPlots.write(output, output.resolve("plots"));
                 }
-                if (stopAsked(state) && state.epoch < train.epochs()) {
-                    LOG.info("stopped after epoch {}; resume with the same command", state.epoch);
+                if (stopAsked(state) && state.epoch() < train.epochs()) {
+                    LOG.info("stopped after epoch {}; resume with the same command", state.epoch());
                     return new Summary(Outcome.STOPPED, run.metrics.rows(), last);
                 }
             }
@@ -127,11 +140,11 @@ public final class Trainer {
     private Optional<Path> trainEpoch(Run run) throws IOException {
         RunState state = run.state;
         TrainStep step = run.step;
-        int iterations = run.setup.sampler().iterations(state.epoch);
-        try (Batches batches = run.loader.epoch(state.epoch, state.iteration)) {
+        int iterations = run.setup.sampler().iterations(state.epoch());
+        try (Batches batches = run.loader.epoch(state.epoch(), state.iteration())) {
             while (batches.hasNext()) {
                 try (Batch batch = batches.next()) { // its buffers go back to the loader
-                    double lr = run.setup.schedule().at(state.step, state.epoch);
+                    double lr = run.setup.schedule().at(state.step(), state.epoch());
                     TrainStep.Result r = step.train((replica, scope) -> new NDList(batch.images(scope, replica),
                             batch.labels(scope, replica)), lr);
                     boolean epochEnd = batch.iteration() + 1 == iterations;
@@ -146,7 +159,7 @@ public final class Trainer {
                         continue;
                     }
                     boolean stop = stopAsked(state);
-                    if (stop || (r.updated() && cfg.train().isCheckpointStep(state.step))) {
+                    if (stop || (r.updated() && cfg.train().isCheckpointStep(state.step()))) {
                         Path saved = run.checkpoints.save(state, step, run.metrics, false);
                         if (stop) {
                             return Optional.of(saved);
@@ -165,7 +178,7 @@ public final class Trainer {
             Evaluator.Result val = Evaluator.evaluate(run.validation, Map.of("raw", replicas.master(), "ema",
                     run.step.ema().model()), cfg.model().numClasses(), scratch,
                     writer() ? output.resolve("skipped-val.txt") : null, Evaluator.Progress.NONE);
-            EpochMetrics.Row row = run.state.row(run.setup.sampler().iterations(run.state.epoch),
+            EpochMetrics.Row row = run.state.row(run.setup.sampler().iterations(run.state.epoch()),
                     val.accuracy().get("raw"), val.accuracy().get("ema"), val.skipped());
             boolean best = row.emaTop1() > run.metrics.bestEmaTop1();
             run.metrics.add(row);
@@ -190,7 +203,7 @@ public final class Trainer {
 
     /** Whether any process was asked to stop, or the run reached the step it should stop after. */
     private boolean stopAsked(RunState state) {
-        return cluster.any(stopRequested.get()) || state.step == stopAtStep;
+        return cluster.any(stopRequested.get()) || state.step() == stopAtStep;
     }
 
     /** Whether this process writes the run folder (rank 0). */

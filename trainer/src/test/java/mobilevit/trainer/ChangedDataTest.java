@@ -15,6 +15,10 @@ import com.google.gson.JsonParser;
 
 import mobilevit.core.Sha256;
 import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.TrainData;
+import mobilevit.trainer.config.ConfigException;
+import mobilevit.trainer.config.TrainConfig;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

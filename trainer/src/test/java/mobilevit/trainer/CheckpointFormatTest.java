@@ -6,6 +6,13 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.checkpoint.RunFolderLock;
+import mobilevit.trainer.cluster.Cluster;
+import mobilevit.trainer.config.TrainConfig;
+import mobilevit.trainer.report.EpochMetrics;
+import mobilevit.trainer.report.RunState;
+import mobilevit.trainer.step.TrainStep;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;

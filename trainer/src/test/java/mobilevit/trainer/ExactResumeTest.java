@@ -10,6 +10,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.config.ConfigException;
+import mobilevit.trainer.config.TrainConfig;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;

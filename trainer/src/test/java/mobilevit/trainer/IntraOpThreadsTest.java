@@ -1,5 +1,8 @@
 package mobilevit.trainer;
 
+import mobilevit.trainer.config.TrainConfig;
+import mobilevit.trainer.config.TrainSection;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Device;

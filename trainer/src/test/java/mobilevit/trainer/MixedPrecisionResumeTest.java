@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 
 import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.trainer.checkpoint.Checkpoint;
+import mobilevit.trainer.config.TrainConfig;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import mobilevit.data.dataset.SyntheticImageNet;
+import mobilevit.trainer.checkpoint.RunFolderLock;
+import mobilevit.trainer.config.ConfigException;
+import mobilevit.trainer.config.TrainConfig;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

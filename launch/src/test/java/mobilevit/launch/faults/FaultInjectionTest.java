@@ -4,7 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import mobilevit.data.BadImages;
-import mobilevit.trainer.RunPlots;
+import mobilevit.trainer.report.RunPlots;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
