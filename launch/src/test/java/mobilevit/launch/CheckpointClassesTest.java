@@ -28,15 +28,11 @@ class CheckpointClassesTest {
 
     @Test
     void predictPrintsTheClassFolderNamesAndOtherClassesAreRefused() throws IOException {
-        Path data = tmp.resolve("data");
-        assertEquals(0, Cli.run("synth", "--output", data.toString(), "--classes", "3", "--train-per-class", "4",
-                "--val-per-class", "1", "--image-size", "80x80").exitCode());
-        Path run = tmp.resolve("run");
-        List<String> train = new ArrayList<>(List.of("train", "--config", FineTuneTest.ROOT.resolve("configs/demo.yaml")
-                .toString(), "--data", data.toString(), "--output", run.toString(), "--set", "model.num_classes=3"));
-        train.addAll(List.of(FineTuneTest.SMALL));
-        Cli.Result trained = Cli.run(train.toArray(String[]::new));
+        String[] train = FineTuneTest.threeClassTraining(tmp);
+        Cli.Result trained = Cli.run(train);
         assertEquals(0, trained.exitCode(), trained.err());
+        Path run = tmp.resolve("run");
+        Path data = tmp.resolve("data");
 
         Path image = data.resolve("val").resolve(SyntheticImageNet.className(0));
         try (var files = Files.list(image)) {
@@ -65,7 +61,7 @@ class CheckpointClassesTest {
         }
         Path checkpoint = run.toAbsolutePath().resolve("checkpoints/e0001-i000000");
         String metrics = Files.readString(run.resolve("metrics.csv"));
-        Cli.run(train.toArray(String[]::new)).failsWithOneLine(2, "error: the checkpoint " + checkpoint + " was trained"
+        Cli.run(train).failsWithOneLine(2, "error: the checkpoint " + checkpoint + " was trained"
                 + " on other classes than " + data.resolve("train") + " has (3 then, 3 now): class 1 is '"
                 + SyntheticImageNet.className(1) + "' in the checkpoint and 's0001-x' in " + data.resolve("train")
                 + "; resume on the same data, or give --set data.allow_changed_data=true");

@@ -31,7 +31,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -47,15 +46,9 @@ class ExportCommandTest {
     @Test
     @Tag("slow") // trains a small run first
     void aCheckpointOfThreeClassesExportsItsEmaOrRawWeights() throws Exception {
-        Path data = tmp.resolve("data");
-        assertEquals(0, Cli.run("synth", "--output", data.toString(), "--classes", "3", "--train-per-class", "4",
-                "--val-per-class", "1", "--image-size", "80x80").exitCode());
-        Path run = tmp.resolve("run");
-        List<String> train = new ArrayList<>(List.of("train", "--config", FineTuneTest.ROOT.resolve("configs/demo.yaml")
-                .toString(), "--data", data.toString(), "--output", run.toString(), "--set", "model.num_classes=3"));
-        train.addAll(List.of(FineTuneTest.SMALL));
-        Cli.Result trained = Cli.run(train.toArray(String[]::new));
+        Cli.Result trained = Cli.run(FineTuneTest.threeClassTraining(tmp));
         assertEquals(0, trained.exitCode(), trained.err());
+        Path run = tmp.resolve("run");
 
         Path ema = tmp.resolve("out/ema.onnx");
         Cli.Result exported = Cli.run("export", "--checkpoint", run.toString(), "--output", ema.toString(),

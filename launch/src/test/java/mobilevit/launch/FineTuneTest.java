@@ -38,6 +38,22 @@ class FineTuneTest {
         "sampler.min_size=64", "--set", "sampler.max_size=64", "--set", "eval.resize=72", "--set", "eval.crop=64",
         "--set", "train.batch_size=16", "--set", "data.workers=1", "--set", "train.log_every=1"};
 
+    /**
+     * Generates a dataset of 3 classes (4 training and 1 validation image each, 80x80) in
+     * {@code tmp/data} and returns the command line of a one-epoch {@link #SMALL} run of the demo
+     * config on it, into {@code tmp/run}.
+     */
+    static String[] threeClassTraining(Path tmp) {
+        Path data = tmp.resolve("data");
+        assertEquals(0, Cli.run("synth", "--output", data.toString(), "--classes", "3", "--train-per-class", "4",
+                "--val-per-class", "1", "--image-size", "80x80").exitCode());
+        List<String> train = new ArrayList<>(List.of("train", "--config", ROOT.resolve("configs/demo.yaml")
+                .toString(), "--data", data.toString(), "--output", tmp.resolve("run").toString(), "--set",
+                "model.num_classes=3"));
+        train.addAll(List.of(SMALL));
+        return train.toArray(String[]::new);
+    }
+
     @Test
     void theDocsExampleFineTunesADemoRunOnOtherClasses() throws IOException {
         Path demo = Files.createDirectories(tmp.resolve("demo-output"));
