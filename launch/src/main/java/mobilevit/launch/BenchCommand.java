@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (not tests): each prints images per second and ends with a name=value line.",
         subcommands = {BenchModelCommand.class, BenchDataCommand.class, BenchTrainCommand.class,
-            BenchInferCommand.class})
+            BenchInferCommand.class, InferRuntimeCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {

@@ -34,13 +34,16 @@ import java.util.stream.Collectors;
  * fixed random batch, the time of each phase, the process's resident memory after
  * {@code --rss-first} steps and at the end (a leak shows as growth), and, when a python3 with torch
  * is at hand, PyTorch eager's step of the same model on the same batch and threads, in its own best
- * configuration ({@link TorchBaseline}), alternated with ours in {@code --rounds} rounds, with the
+ * configuration ({@link RuntimeProcess}), alternated with ours in {@code --rounds} rounds, with the
  * ratio of each round and of all. Untimed warm-up steps come first: the JIT, the Java heap and the
  * allocator's pools grow during a process's first steps.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Time per training step and per phase, RSS growth, and the ratio to PyTorch eager's step.")
 final class BenchTrainCommand implements Runnable {
+
+    /** The PyTorch baseline's step time in its last line, the figure its allocator probe ranks by. */
+    private static final String STEP_MS = "torch_step_ms";
 
     @Option(names = "--variant", defaultValue = "xxs", description = "xxs, xs or s (default ${DEFAULT-VALUE})")
     String variant;
@@ -114,7 +117,7 @@ final class BenchTrainCommand implements Runnable {
                     + rounds);
         }
         StringBuilder whyNot = new StringBuilder();
-        Optional<TorchBaseline> baseline = torchBaseline(v, arithmetic, Math.max(2, Math.min(20, timed / rounds)),
+        Optional<RuntimeProcess> baseline = torchBaseline(v, arithmetic, Math.max(2, Math.min(20, timed / rounds)),
                 whyNot);
         baseline.ifPresent(b -> System.out.println("PyTorch baseline: " + b.configuration()));
         int alternations = baseline.isPresent() ? rounds : 1;
@@ -166,7 +169,7 @@ final class BenchTrainCommand implements Runnable {
                     int thisRound = ++round;
                     baseline.flatMap(b -> b.run(Math.min(warmup, 20), roundSteps)).ifPresent(t -> {
                         theirs.add(t);
-                        double torchMs = Double.parseDouble(t.get("torch_step_ms"));
+                        double torchMs = Double.parseDouble(t.get(STEP_MS));
                         roundRatios.add(torchMs / oursMs);
                         System.out.printf(Locale.ROOT, "round %d of %d, %d steps: ours %.2f ms, PyTorch %.2f ms a step:"
                                 + " %.3fx PyTorch's images/s%n", thisRound, alternations, roundSteps, oursMs, torchMs,
@@ -218,12 +221,12 @@ final class BenchTrainCommand implements Runnable {
         ours.forEach((k, x) -> last.append(String.format(Locale.ROOT, "%s=%.3f ", k, x)));
         if (baseline.isPresent() && theirs.size() == rounds) {
             Map<String, String> mean = new LinkedHashMap<>(theirs.get(0));
-            for (String key : List.of("torch_step_ms", "torch_fwd_bwd_ms", "torch_adamw_ms", "torch_ema_ms")) {
+            for (String key : List.of(STEP_MS, "torch_fwd_bwd_ms", "torch_adamw_ms", "torch_ema_ms")) {
                 mean.put(key, String.format(Locale.ROOT, "%.3f",
                         theirs.stream().mapToDouble(m -> Double.parseDouble(m.get(key))).average().orElseThrow()));
             }
             mean.remove("torch_train_img_s");
-            double torchMs = Double.parseDouble(mean.get("torch_step_ms"));
+            double torchMs = Double.parseDouble(mean.get(STEP_MS));
             double torchAdamw = Double.parseDouble(mean.get("torch_adamw_ms"));
             double bookkeeping = ours.get("reduce_ms") + ours.get("optimizer_ms") + ours.get("ema_ms");
             String spread = roundRatios.stream().map(x -> String.format(Locale.ROOT, "%.3f", x))
@@ -238,9 +241,9 @@ final class BenchTrainCommand implements Runnable {
                     bookkeeping / torchAdamw, torchMs / ours.get("step_ms"),
                     roundRatios.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
                     roundRatios.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), rounds,
-                    baseline.orElseThrow().configurationPairs()));
+                    baseline.orElseThrow().configurationPairs("torch")));
         } else {
-            last.append("torch_step_ms=NA reason=").append(whyNot.length() > 0 ? whyNot : "a_baseline_run_failed");
+            last.append(STEP_MS + "=NA reason=").append(whyNot.length() > 0 ? whyNot : "a_baseline_run_failed");
         }
         System.out.println(last.toString().trim());
     }
@@ -267,7 +270,7 @@ final class BenchTrainCommand implements Runnable {
     }
 
     /** The PyTorch baseline, or empty with the reason in {@code whyNot}. */
-    private Optional<TorchBaseline> torchBaseline(Variant v, Precision arithmetic, int probeSteps, StringBuilder whyNot) {
+    private Optional<RuntimeProcess> torchBaseline(Variant v, Precision arithmetic, int probeSteps, StringBuilder whyNot) {
         if (torch.equals("off")) {
             whyNot.append("off");
             return Optional.empty();
@@ -280,10 +283,10 @@ final class BenchTrainCommand implements Runnable {
             whyNot.append("the_baseline_runs_one_CPU_replica_only");
             return Optional.empty();
         }
-        Path script = Path.of(System.getProperty("mobilevit.home", "."), "launch", "torch_step.py");
-        List<String> pythons = torch.equals("auto") ? List.of("python3", "/usr/bin/python3") : List.of(torch);
-        return TorchBaseline.find(pythons, script, List.of("--variant", v.id(), "--batch", String.valueOf(batch),
-                "--size", String.valueOf(size)), "torch_step_ms", JniUtils.getNumThreads(), probeSteps, whyNot);
+        return RuntimeProcess.probeTorch(torch, RuntimeProcess.torchScript(), List.of("--variant", v.id(), "--batch",
+                String.valueOf(batch), "--size", String.valueOf(size)), STEP_MS, JniUtils.getNumThreads(), probeSteps,
+                whyNot)
+                .map(p -> p.fastestFor(new RuntimeProcess.Figure(STEP_MS, RuntimeProcess.Better.LOWER)));
     }
 
     /** Resident set size of this process in kB (Linux /proc). */

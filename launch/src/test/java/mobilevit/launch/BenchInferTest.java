@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,7 +22,7 @@ class BenchInferTest {
 
     @Test
     void printsARowPerRuntimeAndThreadCountAndTheRatiosLast() {
-        Cli.Result r = Cli.run("bench", "infer", "--size", "64", "--batch", "2", "--threads", "1,2", "--rounds", "2",
+        Cli.Result r = Cli.run("bench", "infer", "--size", "64", "--batch", "2", "--threads", "1,2", "--rounds", "1",
                 "--latency-runs", "2", "--throughput-runs", "1", "--warmup", "1", "--torch", "off");
         assertEquals(0, r.exitCode(), r.err());
         List<String> lines = r.out().strip().lines().toList();
@@ -44,6 +47,22 @@ class BenchInferTest {
         assertEquals("NA", last.get("torch"));
         assertEquals("off", last.get("reason"));
         assertEquals(12 + 4 + 2, last.size(), last.toString());
+    }
+
+    /** PyTorch eager joins with its own row and ratios where a python3 has torch (.ci/run installs it). */
+    @Test
+    void pyTorchEagerGetsItsRowAndRatios(@TempDir Path tmp) {
+        String python = TorchBaselineTest.pythonWithTorch(tmp);
+        Cli.Result r = Cli.run("bench", "infer", "--size", "64", "--batch", "2", "--threads", "1", "--rounds", "1",
+                "--latency-runs", "2", "--throughput-runs", "1", "--warmup", "1", "--torch", python);
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertEquals(1, lines.stream().filter(l -> l.startsWith("torch           1 ")).count(), r.out());
+        String last = lines.get(lines.size() - 1);
+        for (String key : List.of("torch_b1_t1_median_ms=", "torch_b2_t1_img_s=", "torch_vs_libtorch_b1_t1=",
+                "torch_vs_libtorch_b2_t1=")) {
+            assertTrue(last.contains(key), key + " in " + last);
+        }
     }
 
     @Test
