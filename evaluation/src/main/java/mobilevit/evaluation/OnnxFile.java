@@ -141,7 +141,7 @@ public final class OnnxFile {
      * the crop its {@value #CROP_KEY} metadata records (the source checkpoint's), else 256.
      */
     public int crop() {
-        return side > 0 ? side : recorded(CROP_KEY).orElse(EvalTransform.paper().crop());
+        return side > 0 ? side : recorded(CROP_KEY).orElse(EvalTransform.PAPER_CROP);
     }
 
     /**

@@ -89,8 +89,8 @@ final class EvalCommand implements Runnable {
         try (NDManager manager = NDManager.newBaseManager(device.device())) {
             Map<String, Block> models = new LinkedHashMap<>();
             int numClasses;
-            int resize = 288;
-            int crop = 256;
+            int resize = EvalTransform.PAPER_RESIZE;
+            int crop = EvalTransform.PAPER_CROP;
             Interpolation interpolationMode = Interpolation.BILINEAR;
             if (source.checkpoint() != null) {
                 Path checkpointDir = CheckpointStore.resolve(source.checkpoint());

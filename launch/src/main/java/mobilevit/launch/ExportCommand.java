@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 
 import mobilevit.core.IoFailures;
 import mobilevit.core.UserError;
+import mobilevit.data.pipeline.EvalTransform;
 import mobilevit.export.ExportMetadata;
 import mobilevit.export.InputSize;
 import mobilevit.export.OnnxExport;
@@ -57,7 +58,7 @@ final class ExportCommand implements Runnable {
         if (freeSize && size != null) {
             throw new UserError("--size and --free-size exclude each other");
         }
-        InputSize inputSize = freeSize ? InputSize.FREE : size == null ? InputSize.fixed(256, 256)
+        InputSize inputSize = freeSize ? InputSize.FREE : size == null ? InputSize.fixed(EvalTransform.PAPER_CROP, EvalTransform.PAPER_CROP)
                 : InputSize.fixed(size[0], size[1]);
         checkWritable(output);
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
@@ -78,7 +79,8 @@ final class ExportCommand implements Runnable {
                 int numClasses = source.classes();
                 Variant v = source.variant().orElse(Variant.XXS);
                 model = Args.model(source.weights(), v, numClasses, manager);
-                metadata = ExportMetadata.of(v, numClasses, 288, 256, source.weights());
+                metadata = ExportMetadata.of(v, numClasses, EvalTransform.PAPER_RESIZE, EvalTransform.PAPER_CROP,
+                        source.weights());
             }
             OnnxExport.write(model, inputSize, metadata, output);
             System.out.println("wrote " + output + " (MobileViT-" + model.architecture().name() + ", "

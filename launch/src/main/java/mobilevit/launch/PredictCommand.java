@@ -108,7 +108,7 @@ final class PredictCommand implements Runnable {
                 .orElseThrow(() -> new UserError("--variant is required with --weights"));
         int numClasses = source.classes();
         return new Model(Args.existingFile("weights file", source.weights()), variant, null,
-                labels(numClasses, List.of()), new EvalTransform(288, 256, Args.choice(Interpolation::parse,
+                labels(numClasses, List.of()), EvalTransform.paper(Args.choice(Interpolation::parse,
                         interpolation == null ? "bilinear" : interpolation)));
     }
 

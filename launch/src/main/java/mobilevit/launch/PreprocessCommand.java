@@ -38,7 +38,7 @@ final class PreprocessCommand implements Runnable {
     @Override
     public void run() {
         Interpolation mode = Args.choice(Interpolation::parse, interpolation);
-        EvalTransform transform = new EvalTransform(288, 256, mode);
+        EvalTransform transform = EvalTransform.paper(mode);
         float[] values;
         try {
             values = transform.apply(ImageDecoding.read(Args.existingFile("image", image)));

@@ -21,6 +21,11 @@ import java.nio.file.Path;
  */
 public final class EvalTransform {
 
+    /** The paper's shorter side before the centre crop. */
+    public static final int PAPER_RESIZE = 288;
+    /** The paper's centre crop, the side of the evaluation input. */
+    public static final int PAPER_CROP = 256;
+
     private final int resize;
     private final int crop;
     private final Interpolation interpolation;
@@ -46,7 +51,16 @@ public final class EvalTransform {
 
     /** The paper's evaluation: 288, centre 256, OpenCV bilinear. */
     public static EvalTransform paper() {
-        return new EvalTransform(288, 256, Interpolation.BILINEAR);
+        return paper(Interpolation.BILINEAR);
+    }
+
+    /** The paper's sizes, 288 and centre 256, resized with {@code interpolation}. */
+    public static EvalTransform paper(Interpolation interpolation) {
+        return new EvalTransform(PAPER_RESIZE, PAPER_CROP, interpolation);
+    }
+
+    public int resize() {
+        return resize;
     }
 
     public int crop() {
