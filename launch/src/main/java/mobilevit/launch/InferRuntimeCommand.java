@@ -11,6 +11,7 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
 
 import mobilevit.core.Choice;
+import mobilevit.core.UserError;
 import mobilevit.evaluation.OnnxFile;
 import mobilevit.model.Autograd;
 import mobilevit.model.MobileViT;
@@ -84,9 +85,15 @@ final class InferRuntimeCommand implements Runnable {
     public void run() {
         Backend r = Args.choice(Backend::parse, runtime);
         Variant v = Args.choice(Variant::parse, variant);
+        Args.positive("--classes", classes);
+        Args.checkImageSize(size, size);
+        Args.positive("--batch", batch);
         Args.positive("--threads", threads);
         Args.positive("--steps", steps);
         Args.positive("--throughput-steps", throughputSteps);
+        if (warmup < 0) {
+            throw new UserError("--warmup must not be negative, got " + warmup);
+        }
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) { // loads the engine
             Autograd.setEnabled(false); // for good: the process ends after the timing
             JniUtils.setNumThreads(threads);
