@@ -174,8 +174,8 @@ final class BenchInferCommand implements Runnable {
                 arguments.addAll(common);
                 for (int t : threads) {
                     r.add(t, RuntimeProcess.probeJava(arguments, r.medianKey(), t, probeSteps).orElseThrow(
-                            () -> new UserError("bench infer: the " + r.name + " timing process failed; run `mobilevit"
-                                    + " bench infer-runtime " + String.join(" ", arguments) + "` to see why", 1)));
+                            () -> new UserError("bench infer: the " + r.name + " timing process (`mobilevit "
+                                    + String.join(" ", arguments) + "` in a JVM of its own) gave no figures", 1)));
                 }
                 runtimes.add(r);
             }

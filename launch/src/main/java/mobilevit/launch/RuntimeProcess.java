@@ -192,12 +192,17 @@ final class RuntimeProcess {
                     lastLine = line;
                 }
             }
-            if (p.waitFor(1, TimeUnit.MINUTES) && p.exitValue() == 0 && lastLine != null
-                    && lastLine.startsWith(lastLineKey + "=")) {
+            boolean ended = p.waitFor(1, TimeUnit.MINUTES);
+            if (ended && p.exitValue() == 0 && lastLine != null && lastLine.startsWith(lastLineKey + "=")) {
                 return Optional.of(Arrays.stream(lastLine.split(" ")).map(pair -> pair.split("=", 2))
                         .collect(Collectors.toMap(kv -> kv[0], kv -> kv[1], (a, b) -> b, LinkedHashMap::new)));
             }
             p.destroyForcibly();
+            if (!ended || p.exitValue() != 0) { // a failure, not a python without torch (which says so and exits 0)
+                System.err.println("the " + lastLineKey.substring(0, lastLineKey.indexOf('_')) + " timing process under "
+                        + allocator.name() + " failed (" + (ended ? "exit code " + p.exitValue() : "still running after"
+                        + " a minute") + "); its last line: " + lastLine);
+            }
         } catch (IOException e) {
             // this program is missing
         } catch (InterruptedException e) {

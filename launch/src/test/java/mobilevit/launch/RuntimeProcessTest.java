@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -104,6 +107,21 @@ class RuntimeProcessTest {
         assertFalse(RuntimeProcess.probeTorch(broken.toString(), script, List.of(), LATENCY.key(), 1, 1, whyNot)
                 .isPresent());
         assertEquals("no_python3_with_torch", whyNot.toString());
+
+        Path crashing = tmp.resolve("python-crashing");
+        Files.writeString(crashing, "#!/bin/bash\necho 'loading'\necho 'Illegal instruction'\nexit 132\n");
+        Files.setPosixFilePermissions(crashing, PosixFilePermissions.fromString("rwx------"));
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            assertFalse(RuntimeProcess.probeTorch(crashing.toString(), script, List.of(), LATENCY.key(), 1, 1,
+                    new StringBuilder()).isPresent());
+        } finally {
+            System.setErr(err);
+        }
+        assertTrue(captured.toString(StandardCharsets.UTF_8).startsWith("the torch timing process under glibc failed"
+                + " (exit code 132); its last line: Illegal instruction"), captured.toString(StandardCharsets.UTF_8));
 
         StringBuilder noScript = new StringBuilder();
         assertFalse(RuntimeProcess.probeTorch(broken.toString(), tmp.resolve("missing.py"), List.of(), LATENCY.key(), 1,
