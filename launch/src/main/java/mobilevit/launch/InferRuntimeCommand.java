@@ -18,6 +18,7 @@ import mobilevit.model.MobileViT;
 import mobilevit.model.Variant;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -56,11 +57,8 @@ final class InferRuntimeCommand implements Runnable {
     @Option(names = "--model", required = true, description = "weights (libtorch) or the export (ort)")
     Path model;
 
-    @Option(names = "--variant", defaultValue = "xxs", description = "xxs, xs or s (default ${DEFAULT-VALUE})")
-    String variant;
-
-    @Option(names = "--classes", defaultValue = "1000", description = "classes of the head (default ${DEFAULT-VALUE})")
-    int classes;
+    @Mixin
+    ModelOptions architecture;
 
     @Option(names = "--size", defaultValue = "256", description = "square input side (default ${DEFAULT-VALUE})")
     int size;
@@ -84,8 +82,8 @@ final class InferRuntimeCommand implements Runnable {
     @Override
     public void run() {
         Backend r = Args.choice(Backend::parse, runtime);
-        Variant v = Args.choice(Variant::parse, variant);
-        Args.positive("--classes", classes);
+        Variant v = architecture.variant();
+        int classes = architecture.classes();
         Args.checkImageSize(size, size);
         Args.positive("--batch", batch);
         Args.positive("--threads", threads);
@@ -149,7 +147,7 @@ final class InferRuntimeCommand implements Runnable {
         double median = ms[(ms.length - 1) / 2];
         double p90 = ms[(int) Math.ceil(0.9 * ms.length) - 1];
         System.out.printf(Locale.ROOT, "%s, %d thread(s), MobileViT-%s at %dx%d: batch 1 median %.2f ms, p90 %.2f ms;"
-                + " batch %d %.1f images/s%n", r.id(), threads, variant, size, size, median, p90, batch,
+                + " batch %d %.1f images/s%n", r.id(), threads, architecture.variant, size, size, median, p90, batch,
                 imagesPerSecond);
         System.out.printf(Locale.ROOT, "%s_b1_median_ms=%.3f %s_b1_p90_ms=%.3f %s_b%d_img_s=%.2f%n", r.id(), median,
                 r.id(), p90, r.id(), batch, imagesPerSecond);
