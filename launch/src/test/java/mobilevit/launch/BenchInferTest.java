@@ -69,9 +69,9 @@ class BenchInferTest {
     void badRepetitionCountsAreOneLine() {
         Cli.run("bench", "infer", "--latency-runs", "0").failsWithOneLine(2, "--latency-runs must be positive, got 0");
         Cli.run("bench", "infer", "--threads", "1,0").failsWithOneLine(2, "--threads must be positive, got 0");
-        Cli.run("bench", "infer-runtime", "--runtime", "tvm", "--model", "m.onnx")
+        Cli.run("bench", "infer-runtime", "--runtime", "tvm", "--model", "m.onnx", "--variant", "xxs")
                 .failsWithOneLine(2, "--runtime must be libtorch or ort, got 'tvm'");
-        Cli.run("bench", "infer-runtime", "--runtime", "ort", "--model", "m.onnx", "--warmup", "-1")
+        Cli.run("bench", "infer-runtime", "--runtime", "ort", "--model", "m.onnx", "--variant", "xxs", "--warmup", "-1")
                 .failsWithOneLine(2, "--warmup must not be negative, got -1");
     }
 }
