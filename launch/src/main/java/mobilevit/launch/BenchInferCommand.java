@@ -84,26 +84,33 @@ final class BenchInferCommand implements Runnable {
     record Figures(double medianMs, double p90Ms, double imagesPerSecond) {}
 
     /**
-     * A runtime under test in processes of its own, per thread count: the one for the batch-1
-     * figures and the one for the throughput, each under the allocator its probe found the better
-     * for that figure (one process where it is the same allocator).
+     * At one thread count, the process for the batch-1 figures and the one for the throughput, each
+     * under the allocator its probe found the better for that figure.
      */
+    private record Processes(RuntimeProcess latency, RuntimeProcess throughput) {
+
+        /** Whether one run gives both figures: the same allocator won both. */
+        boolean oneRun() {
+            return latency.allocator().equals(throughput.allocator());
+        }
+    }
+
+    /** A runtime under test in processes of its own, at each thread count its {@link Processes}. */
     private final class TimedRuntime {
         private final String name;
-        private final Map<Integer, RuntimeProcess> latency = new LinkedHashMap<>();
-        private final Map<Integer, RuntimeProcess> throughput = new LinkedHashMap<>();
+        private final Map<Integer, Processes> byThreads = new LinkedHashMap<>();
 
         TimedRuntime(String name) {
             this.name = name;
         }
 
         void add(int threads, RuntimeProcess.Probe probe) {
-            RuntimeProcess l = probe.fastestFor(new RuntimeProcess.Figure(medianKey(), RuntimeProcess.Better.LOWER));
-            RuntimeProcess t = probe.fastestFor(new RuntimeProcess.Figure(throughputKey(), RuntimeProcess.Better.HIGHER));
-            latency.put(threads, l);
-            throughput.put(threads, t);
+            Processes p = new Processes(
+                    probe.fastestFor(new RuntimeProcess.Figure(medianKey(), RuntimeProcess.Better.LOWER)),
+                    probe.fastestFor(new RuntimeProcess.Figure(throughputKey(), RuntimeProcess.Better.HIGHER)));
+            byThreads.put(threads, p);
             System.out.printf(Locale.ROOT, "%s at %d thread(s), allocator probe: batch 1 under %s, batch %d under %s%n",
-                    name, threads, l.allocator().name(), batch, t.allocator().name());
+                    name, threads, p.latency().allocator().name(), batch, p.throughput().allocator().name());
         }
 
         String medianKey() {
@@ -115,18 +122,17 @@ final class BenchInferCommand implements Runnable {
         }
 
         String configuration(int threads) {
-            RuntimeProcess l = latency.get(threads);
-            RuntimeProcess t = throughput.get(threads);
-            return l.allocator().equals(t.allocator()) ? l.configuration()
-                    : "batch 1: " + l.configuration() + "; batch " + batch + ": " + t.configuration();
+            Processes p = byThreads.get(threads);
+            return p.oneRun() ? p.latency().configuration()
+                    : "batch 1: " + p.latency().configuration() + "; batch " + batch + ": "
+                            + p.throughput().configuration();
         }
 
         /** One round at {@code threads} threads; empty when a process did not run. */
         Optional<Figures> time(int threads) {
-            RuntimeProcess l = latency.get(threads);
-            RuntimeProcess t = throughput.get(threads);
-            Optional<Map<String, String>> b1 = l.run(warmup, latencyRuns);
-            Optional<Map<String, String>> many = l.allocator().equals(t.allocator()) ? b1 : t.run(1, 1);
+            Processes p = byThreads.get(threads);
+            Optional<Map<String, String>> b1 = p.latency().run(warmup, latencyRuns);
+            Optional<Map<String, String>> many = p.oneRun() ? b1 : p.throughput().run(1, 1);
             if (b1.isEmpty() || many.isEmpty()) {
                 return Optional.empty();
             }
