@@ -63,6 +63,16 @@ final class CheckpointOrWeights {
         return n;
     }
 
+    /**
+     * Refuses {@code group}, the options named {@code options} that choose among a checkpoint's
+     * weights, when given (non-null) with {@code --weights}.
+     */
+    void checkpointOnly(Object group, String options) {
+        if (group != null && source.checkpoint == null) {
+            throw new UserError(options + " apply to --checkpoint, not to --weights");
+        }
+    }
+
     /** A {@code --variant} or {@code --classes} given with an ONNX file must be the file's (as far as it says). */
     void sameAsOnnx(OnnxFile onnx) {
         variant().ifPresent(v -> onnx.variant().filter(recorded -> Args.choice(Variant::parse, recorded) != v)

@@ -92,6 +92,7 @@ final class EvalCommand implements Runnable {
             int resize = EvalTransform.PAPER_RESIZE;
             int crop = EvalTransform.PAPER_CROP;
             Interpolation interpolationMode = Interpolation.BILINEAR;
+            source.checkpointOnly(which, "--ema and --raw");
             if (source.checkpoint() != null) {
                 Path checkpointDir = CheckpointStore.resolve(source.checkpoint());
                 Checkpoint.Contents c = Checkpoint.read(checkpointDir, manager);
@@ -113,9 +114,6 @@ final class EvalCommand implements Runnable {
                     models.put("raw", c.model(Checkpoint.Weights.RAW, manager));
                 }
             } else if (OnnxFile.isOnnx(source.weights())) {
-                if (which != null) {
-                    throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
-                }
                 OnnxFile onnx = OnnxFile.read(source.weights());
                 source.sameAsOnnx(onnx);
                 numClasses = onnx.classes();
@@ -124,9 +122,6 @@ final class EvalCommand implements Runnable {
                 onnxModel = onnx.load(0);
                 models.put("onnx", onnxModel.getBlock());
             } else {
-                if (which != null) {
-                    throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
-                }
                 numClasses = source.classes();
                 models.put("weights", Args.model(source.weights(), source.variant().orElse(Variant.XXS), numClasses,
                         manager));

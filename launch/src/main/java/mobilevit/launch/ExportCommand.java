@@ -58,12 +58,14 @@ final class ExportCommand implements Runnable {
         if (freeSize && size != null) {
             throw new UserError("--size and --free-size exclude each other");
         }
-        InputSize inputSize = freeSize ? InputSize.FREE : size == null ? InputSize.fixed(EvalTransform.PAPER_CROP, EvalTransform.PAPER_CROP)
+        InputSize inputSize = freeSize ? InputSize.FREE
+                : size == null ? InputSize.fixed(EvalTransform.PAPER_CROP, EvalTransform.PAPER_CROP)
                 : InputSize.fixed(size[0], size[1]);
         checkWritable(output);
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
             MobileViT model;
             ExportMetadata metadata;
+            source.checkpointOnly(which, "--ema and --raw");
             if (source.checkpoint() != null) {
                 Checkpoint.Contents c = Checkpoint.read(CheckpointStore.resolve(source.checkpoint()), manager);
                 TrainConfig cfg = c.config();
@@ -73,9 +75,6 @@ final class ExportCommand implements Runnable {
                 metadata = ExportMetadata.of(cfg.model().variant(), model.numClasses(), cfg.eval().resize(),
                         cfg.eval().crop(), c.weightsFile(weights));
             } else {
-                if (which != null) {
-                    throw new UserError("--ema and --raw apply to --checkpoint, not to --weights");
-                }
                 int numClasses = source.classes();
                 Variant v = source.variant().orElse(Variant.XXS);
                 model = Args.model(source.weights(), v, numClasses, manager);

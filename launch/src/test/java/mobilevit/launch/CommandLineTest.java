@@ -272,6 +272,8 @@ class CommandLineTest {
                 .failsWithOneLine(2, "does not fit MobileViT-S");
         Cli.run("eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS, "--batch-size", "-3")
                 .failsWithOneLine(2, "--batch-size must be positive, got -3");
+        Cli.run("eval", "--data", tmp.resolve("data").toString(), "--weights", WEIGHTS, "--ema")
+                .failsWithOneLine(2, "--ema and --raw apply to --checkpoint, not to --weights");
         Cli.run("eval", "--data", tmp.resolve("data").toString(), "--checkpoint", tmp.resolve("data").toString())
                 .failsWithOneLine(4, "is not a checkpoint");
         assertTrue(Files.isDirectory(empty));

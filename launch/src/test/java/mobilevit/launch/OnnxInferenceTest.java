@@ -104,6 +104,8 @@ class OnnxInferenceTest {
                 "--classes 10 does not match the 1000 classes of " + onnx + "; leave --classes out with an ONNX file");
         Cli.run("eval", "--data", data.toString(), "--weights", onnx.toString(), "--variant", "s").failsWithOneLine(2,
                 "--variant s does not match the variant xxs of " + onnx);
+        Cli.run("eval", "--data", data.toString(), "--weights", onnx.toString(), "--raw").failsWithOneLine(2,
+                "--ema and --raw apply to --checkpoint, not to --weights");
 
         // the same graph with its input renamed (a protobuf string of the same length, so still a valid file)
         Path renamed = tmp.resolve("renamed.onnx");
